@@ -1,0 +1,46 @@
+"""How each config value reads on a page: derived from the model's field list."""
+
+import json
+from dataclasses import dataclass
+
+from tasks.durations import humanize_seconds
+from tasks.models import TaskRun
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    label: str
+    text: str
+    kind: str = "text"  # text, code, tags, json, muted
+    detail: str = ""
+
+
+def _item(run, name):
+    field = TaskRun._meta.get_field(name)
+    label = field.verbose_name[:1].upper() + field.verbose_name[1:]
+    value = getattr(run, name)
+    if name in TaskRun.DURATION_FIELDS:
+        return Item(name, label, humanize_seconds(value), detail=f"{value} s")
+    if name in TaskRun.LIMIT_FIELDS:
+        return Item(name, label, str(value)) if value else Item(name, label, "no limit", "muted")
+    if name == "task_reward":
+        return Item(name, label, f"${value} per unit")
+    if name == "task_tags":
+        return Item(name, label, value, "tags")
+    if name == "task_name":
+        if value:
+            return Item(name, label, value, "code")
+        return Item(name, label, "none: defaults to the blueprint type", "muted")
+    if name == "post_install_script":
+        return Item(name, label, value, "code") if value else Item(name, label, "none", "muted")
+    if name == "aux_parameters":
+        return Item(name, label, json.dumps(value, indent=2, ensure_ascii=False), "json")
+    if isinstance(value, bool):
+        return Item(name, label, "yes" if value else "no")
+    return Item(name, label, str(value))
+
+
+def config_groups(run):
+    """[(group legend, [Item, ...]), ...] in the form's order."""
+    return [(legend, [_item(run, name) for name in names]) for legend, names in TaskRun.CONFIG_GROUPS]

@@ -1,0 +1,73 @@
+"""Form fields for the config's special inputs. They parse and display; the model validates."""
+
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tasks.durations import ACCEPTED, humanize_seconds, parse_duration
+
+
+class DurationInput(forms.TextInput):
+    """A text input followed by the value in human terms ("31 days")."""
+
+    template_name = "tasks/widgets/duration.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "text", "autocomplete": "off", **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        try:
+            seconds = parse_duration(value) if value not in (None, "") else None
+        except ValueError:
+            seconds = None
+        context["widget"]["human"] = humanize_seconds(seconds)
+        return context
+
+
+class DurationSecondsField(forms.IntegerField):
+    """Whole seconds, typed as seconds ("45") or in units ("30m", "1d 12h")."""
+
+    widget = DurationInput
+    default_error_messages = {"invalid": f"Enter {ACCEPTED}."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class JSONObjectField(forms.JSONField):
+    """JSON typed in a text area; syntax errors say where; shown pretty-printed."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 6, "class": "font-monospace",
+                                                         "spellcheck": "false"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if self.disabled:
+            return value
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return {}
+        if isinstance(value, str):
+            try:
+                return json.loads(value, cls=self.decoder)
+            except json.JSONDecodeError as error:
+                raise ValidationError(
+                    "Not valid JSON: %(msg)s at line %(line)d, column %(column)d.",
+                    code="invalid",
+                    params={"msg": error.msg, "line": error.lineno, "column": error.colno},
+                ) from None
+            except RecursionError:
+                raise ValidationError("Not valid JSON: nested too deeply.", code="invalid") from None
+        return value
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)

@@ -1,0 +1,294 @@
+import copy
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from tasks.tags import normalize_tags, split_tags
+from tasks.validators import (
+    validate_json_object,
+    validate_not_blank,
+    validate_script_path,
+    validate_tags,
+    validate_task_name,
+)
+
+NO_NEGATIVE_LIMIT = "Use 0 for no limit: a negative limit would block every worker."
+WHOLE_SECONDS = " Whole seconds; you may also type units such as 30m, 12h or 1d 12h."
+
+
+class TaskRun(models.Model):
+    """One Mephisto task-run configuration: the `mephisto.task` section of a launch config.
+
+    The config fields carry Mephisto's names, defaults and documented help texts
+    (from its reference page, spelling fixed); everything else in the product
+    (forms, admin, export, tests) reads them from here.
+    """
+
+    # -- The config: Mephisto's documented task-run arguments, in documented order.
+    task_name = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        validators=[validate_task_name],
+        help_text=(
+            "Grouping to launch this task run under, none defaults to the blueprint type."
+            " Letters, digits, '-' and '_'; leave empty for the default."
+        ),
+    )
+    task_title = models.CharField(
+        max_length=255,
+        validators=[validate_not_blank],
+        help_text="Display title for your task on the crowd provider.",
+    )
+    task_description = models.TextField(
+        validators=[validate_not_blank],
+        help_text="Longer form description for what your task entails.",
+    )
+    task_reward = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        error_messages={
+            "max_decimal_places": "Use at most 2 decimal places: providers pay in whole cents.",
+            # Django checks the digit count first, so 0.30000000000000004 lands here.
+            "max_digits": (
+                "Use at most 2 decimal places (providers pay in whole cents)"
+                " and at most 8 digits before the point."
+            ),
+            "max_whole_digits": "Use at most 8 digits before the decimal point.",
+            "min_value": "The reward cannot be negative.",
+        },
+        help_text=(
+            "Amount to pay per worker per unit, in dollars."
+            " At most 2 decimal places; 0 is fine for local mock runs."
+        ),
+    )
+    task_tags = models.TextField(
+        validators=[validate_not_blank, validate_tags],
+        help_text=(
+            "Comma separated tags for workers to use to find your task."
+            " Blanks and duplicates are dropped when saved."
+        ),
+    )
+    task_lifetime_in_seconds = models.PositiveIntegerField(
+        error_messages={"min_value": "Must be at least 1 second: 0 would end it at once."},
+        default=2678400,
+        validators=[MinValueValidator(1)],
+        help_text="The time that the task will last for before expiring." + WHOLE_SECONDS,
+    )
+    assignment_duration_in_seconds = models.PositiveIntegerField(
+        error_messages={"min_value": "Must be at least 1 second: 0 would end it at once."},
+        default=1800,
+        validators=[MinValueValidator(1)],
+        help_text="Time that workers have to work on your task once accepted." + WHOLE_SECONDS,
+    )
+    no_submission_patience = models.PositiveIntegerField(
+        error_messages={"min_value": "Must be at least 1 second: 0 would end it at once."},
+        default=43200,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "How long to wait between task submissions before shutting the run down"
+            " for a presumed issue. Value in seconds, default 12 hours." + WHOLE_SECONDS
+        ),
+    )
+    allowed_concurrent = models.PositiveIntegerField(
+        error_messages={"min_value": NO_NEGATIVE_LIMIT},
+        default=0,
+        help_text="Maximum units a worker is allowed to work on at once. (0 is infinite).",
+    )
+    maximum_units_per_worker = models.PositiveIntegerField(
+        error_messages={"min_value": NO_NEGATIVE_LIMIT},
+        default=0,
+        help_text=(
+            "Maximum tasks of this task name that a worker can work on across all tasks"
+            " that share this task_name. (0 is infinite)."
+        ),
+    )
+    max_num_concurrent_units = models.PositiveIntegerField(
+        error_messages={"min_value": NO_NEGATIVE_LIMIT},
+        default=0,
+        help_text=(
+            "Maximum units that will be released simultaneously, setting a limit on"
+            " concurrent connections to Mephisto overall. (0 is infinite)."
+        ),
+    )
+    submission_timeout = models.PositiveIntegerField(
+        error_messages={"min_value": "Cannot be negative; 0 means not waiting at all."},
+        default=600,
+        help_text=(
+            "Time that mephisto will wait after marking a task done before abandoning"
+            " waiting for the worker to actually press submit." + WHOLE_SECONDS
+        ),
+    )
+    post_install_script = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        validators=[validate_script_path],
+        help_text=(
+            "The name of a shell script in your webapp directory that will run right after"
+            " npm install and before npm build. This can be useful for local package"
+            " development where you would want to link a package after installing"
+            " dependencies from package.json."
+        ),
+    )
+    force_rebuild = models.BooleanField(
+        default=False,
+        help_text=(
+            "Determines if npm build should be run every time the task is run. By default"
+            " there is an optimization that only builds the webapp when there is a change"
+            " in its contents. It would make sense to set this to true when doing local"
+            " package development as you want to force a rebuild after running the"
+            " post_install_script."
+        ),
+    )
+    resume_incomplete_run = models.BooleanField(
+        default=False,
+        help_text="Resume incomplete or interrupted TaskRun if it exists.",
+    )
+    aux_parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_json_object],
+        help_text="Any auxiliary parameter you need to pass for your task. A JSON object.",
+    )
+
+    # -- Bookkeeping: not part of the config Mephisto receives.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cloned_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clones",
+        help_text="The run this one was cloned from.",
+    )
+
+    # The order Mephisto's reference page documents; exports keep it.
+    CONFIG_FIELDS = (
+        "task_name",
+        "task_title",
+        "task_description",
+        "task_reward",
+        "task_tags",
+        "task_lifetime_in_seconds",
+        "assignment_duration_in_seconds",
+        "no_submission_patience",
+        "allowed_concurrent",
+        "maximum_units_per_worker",
+        "max_num_concurrent_units",
+        "submission_timeout",
+        "post_install_script",
+        "force_rebuild",
+        "resume_incomplete_run",
+        "aux_parameters",
+    )
+    # The order a person fills them in.
+    CONFIG_GROUPS = (
+        ("What workers see", ("task_title", "task_description", "task_reward", "task_tags")),
+        (
+            "Timing",
+            (
+                "task_lifetime_in_seconds",
+                "assignment_duration_in_seconds",
+                "no_submission_patience",
+                "submission_timeout",
+            ),
+        ),
+        (
+            "Worker limits",
+            ("allowed_concurrent", "maximum_units_per_worker", "max_num_concurrent_units"),
+        ),
+        ("Build", ("post_install_script", "force_rebuild")),
+        ("Run", ("task_name", "resume_incomplete_run", "aux_parameters")),
+    )
+    DURATION_FIELDS = (
+        "task_lifetime_in_seconds",
+        "assignment_duration_in_seconds",
+        "no_submission_patience",
+        "submission_timeout",
+    )
+    LIMIT_FIELDS = ("allowed_concurrent", "maximum_units_per_worker", "max_num_concurrent_units")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["task_name"])]
+        constraints = [
+            # Backstops for the field validators, which carry the messages.
+            models.CheckConstraint(
+                condition=Q(task_reward__gte=0), name="taskrun_reward_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(task_lifetime_in_seconds__gte=1),
+                name="taskrun_lifetime_at_least_1s",
+            ),
+            models.CheckConstraint(
+                condition=Q(assignment_duration_in_seconds__gte=1),
+                name="taskrun_assignment_duration_at_least_1s",
+            ),
+            models.CheckConstraint(
+                condition=Q(no_submission_patience__gte=1),
+                name="taskrun_patience_at_least_1s",
+            ),
+            models.CheckConstraint(
+                condition=~Q(task_title="") & ~Q(task_description="") & ~Q(task_tags=""),
+                name="taskrun_text_fields_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=~Q(post_install_script__startswith="/"),
+                name="taskrun_script_path_relative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.task_title
+
+    def get_absolute_url(self):
+        return reverse("tasks:run-detail", args=[self.pk])
+
+    def clean(self):
+        self.task_tags = normalize_tags(self.task_tags)
+
+    def save(self, *args, **kwargs):
+        # Every path (forms, admin, import, shell) stores tags the same way.
+        self.task_tags = normalize_tags(self.task_tags)
+        super().save(*args, **kwargs)
+
+    @property
+    def tag_list(self):
+        return split_tags(self.task_tags)
+
+    def clone(self, *, by, save=True):
+        """A new run with this one's config, recorded as cloned from it.
+
+        Every config field is copied as it is, the title workers see included;
+        only bookkeeping differs. With save=False the copy is returned unsaved,
+        for a form that lets the user change it first.
+        """
+        copy_ = TaskRun(
+            **{name: copy.deepcopy(getattr(self, name)) for name in self.CONFIG_FIELDS},
+            cloned_from=self,
+            created_by=by,
+            updated_by=by,
+        )
+        if save:
+            copy_.save()
+        return copy_

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from tasks import views
+
+app_name = "tasks"
+
+urlpatterns = [
+    path("", views.run_list, name="run-list"),
+    path("runs/new/", views.run_create, name="run-create"),
+    path("runs/export.json", views.runs_export, name="runs-export"),
+    path("runs/<int:pk>/", views.run_detail, name="run-detail"),
+    path("runs/<int:pk>/edit/", views.run_edit, name="run-edit"),
+    path("runs/<int:pk>/clone/", views.run_clone, name="run-clone"),
+    path("runs/<int:pk>/delete/", views.run_delete, name="run-delete"),
+    path("runs/<int:pk>/export.json", views.run_export, name="run-export"),
+]

@@ -1,0 +1,74 @@
+"""Reusable checks for task-run fields. Each message says what to do instead."""
+
+import re
+from pathlib import PurePosixPath
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+
+from tasks.tags import split_tags
+
+validate_task_name = RegexValidator(
+    r"^[A-Za-z0-9_-]+\Z",
+    message=(
+        "Use only letters, digits, '-' and '_': Mephisto turns the task name "
+        "into a subdomain and an app name."
+    ),
+    code="invalid_task_name",
+)
+
+
+def validate_not_blank(value):
+    if value is not None and not str(value).strip():
+        raise ValidationError("This field cannot be only spaces.", code="only_spaces")
+
+
+def validate_tags(value):
+    if not split_tags(value):
+        raise ValidationError(
+            "Give at least one tag; separate several with commas.", code="no_tags"
+        )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def validate_script_path(value):
+    """A shell script inside the webapp directory: a relative path, no '..'."""
+    if not value:
+        return
+    if value.startswith("/") or value.startswith("~"):
+        raise ValidationError(
+            "Give the script's path relative to the webapp directory, "
+            "without a leading '/'.",
+            code="absolute_path",
+        )
+    if "\\" in value or _CONTROL.search(value):
+        raise ValidationError(
+            "Use '/' between folders; backslashes and control characters are not allowed.",
+            code="bad_path_character",
+        )
+    if ".." in PurePosixPath(value).parts:
+        raise ValidationError(
+            "The script must be inside the webapp directory: no '..' in its path.",
+            code="parent_path",
+        )
+    if value.endswith("/"):
+        raise ValidationError("Name a script file, not a folder.", code="folder_path")
+
+
+def validate_json_object(value):
+    if not isinstance(value, dict):
+        kind = {
+            list: "a list",
+            str: "a string",
+            bool: "true or false",
+            int: "a number",
+            float: "a number",
+            type(None): "null",
+        }.get(type(value), type(value).__name__)
+        raise ValidationError(
+            'Must be a JSON object such as {"key": "value"}, not %(kind)s.',
+            code="not_an_object",
+            params={"kind": kind},
+        )

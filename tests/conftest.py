@@ -1,0 +1,111 @@
+"""The cast of users and a run factory shared by every test file."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+from tasks.models import TaskRun
+
+VALID_RUN = {
+    "task_title": "Label the pictures",
+    "task_description": "Look at each picture and pick the label that fits best.",
+    "task_reward": Decimal("0.50"),
+    "task_tags": "images, labelling",
+}
+
+
+@pytest.fixture
+def make_run(db):
+    """Create a valid, saved run; keyword arguments override any field."""
+
+    def make(**overrides):
+        run = TaskRun(**{**VALID_RUN, **overrides})
+        run.full_clean()
+        run.save()
+        return run
+
+    return make
+
+
+def form_data(run=None, **overrides):
+    """What the browser posts for a run's form: every config field as text."""
+    values = {
+        "task_name": "",
+        "task_title": VALID_RUN["task_title"],
+        "task_description": VALID_RUN["task_description"],
+        "task_reward": "0.50",
+        "task_tags": VALID_RUN["task_tags"],
+        "task_lifetime_in_seconds": "2678400",
+        "assignment_duration_in_seconds": "1800",
+        "no_submission_patience": "43200",
+        "allowed_concurrent": "0",
+        "maximum_units_per_worker": "0",
+        "max_num_concurrent_units": "0",
+        "submission_timeout": "600",
+        "post_install_script": "",
+        "aux_parameters": "{}",
+    }
+    if run is not None:
+        for name in TaskRun.CONFIG_FIELDS:
+            value = getattr(run, name)
+            values[name] = json.dumps(value) if name == "aux_parameters" else value
+    values.update(overrides)
+    # An unticked checkbox is simply absent from a browser's post.
+    return {
+        key: ("on" if value is True else value)
+        for key, value in values.items()
+        if value is not False and value is not None
+    }
+
+
+def _user(username, *codenames, **flags):
+    user = User.objects.create_user(username=username, password="pw", **flags)
+    if codenames:
+        user.user_permissions.set(
+            Permission.objects.filter(content_type__app_label="tasks", codename__in=codenames)
+        )
+    return user
+
+
+@pytest.fixture
+def editor(db):
+    """May do everything to task runs, in the dashboard and the admin."""
+    return _user(
+        "editor",
+        "view_taskrun",
+        "add_taskrun",
+        "change_taskrun",
+        "delete_taskrun",
+        is_staff=True,
+    )
+
+
+@pytest.fixture
+def viewer(db):
+    """May look and export, nothing else."""
+    return _user("viewer", "view_taskrun", is_staff=True)
+
+
+@pytest.fixture
+def nobody(db):
+    """Logged in, but without any permission on task runs."""
+    return _user("nobody")
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser(username="boss", password="pw")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
