@@ -43,4 +43,6 @@ def _item(run, name):
 
 def config_groups(run):
     """[(group legend, [Item, ...]), ...] in the form's order."""
-    return [(legend, [_item(run, name) for name in names]) for legend, names in TaskRun.CONFIG_GROUPS]
+    return [
+        (legend, [_item(run, name) for name in names]) for legend, names in TaskRun.CONFIG_GROUPS
+    ]

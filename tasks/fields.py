@@ -45,8 +45,10 @@ class JSONObjectField(forms.JSONField):
     """JSON typed in a text area; syntax errors say where; shown pretty-printed."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 6, "class": "font-monospace",
-                                                         "spellcheck": "false"}))
+        kwargs.setdefault(
+            "widget",
+            forms.Textarea(attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}),
+        )
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -64,7 +66,9 @@ class JSONObjectField(forms.JSONField):
                     params={"msg": error.msg, "line": error.lineno, "column": error.colno},
                 ) from None
             except RecursionError:
-                raise ValidationError("Not valid JSON: nested too deeply.", code="invalid") from None
+                raise ValidationError(
+                    "Not valid JSON: nested too deeply.", code="invalid"
+                ) from None
         return value
 
     def prepare_value(self, value):

@@ -34,7 +34,7 @@ class TaskRunForm(forms.ModelForm):
         model = TaskRun
         fields = TaskRun.CONFIG_FIELDS
         field_classes = {
-            **{name: DurationSecondsField for name in TaskRun.DURATION_FIELDS},
+            **dict.fromkeys(TaskRun.DURATION_FIELDS, DurationSecondsField),
             "aux_parameters": JSONObjectField,
         }
         error_messages = _model_error_messages()

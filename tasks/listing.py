@@ -20,7 +20,9 @@ def search(queryset, query):
     """Runs whose title, task name or tags contain every word of `query`."""
     for word in (query or "").split():
         queryset = queryset.filter(
-            Q(task_title__icontains=word) | Q(task_name__icontains=word) | Q(task_tags__icontains=word)
+            Q(task_title__icontains=word)
+            | Q(task_name__icontains=word)
+            | Q(task_tags__icontains=word)
         )
     return queryset
 

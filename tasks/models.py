@@ -261,16 +261,16 @@ class TaskRun(models.Model):
     def __str__(self):
         return self.task_title
 
+    def save(self, *args, **kwargs):
+        # Every path (forms, admin, import, shell) stores tags the same way.
+        self.task_tags = normalize_tags(self.task_tags)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("tasks:run-detail", args=[self.pk])
 
     def clean(self):
         self.task_tags = normalize_tags(self.task_tags)
-
-    def save(self, *args, **kwargs):
-        # Every path (forms, admin, import, shell) stores tags the same way.
-        self.task_tags = normalize_tags(self.task_tags)
-        super().save(*args, **kwargs)
 
     @property
     def tag_list(self):

@@ -39,8 +39,7 @@ def validate_script_path(value):
         return
     if value.startswith("/") or value.startswith("~"):
         raise ValidationError(
-            "Give the script's path relative to the webapp directory, "
-            "without a leading '/'.",
+            "Give the script's path relative to the webapp directory, without a leading '/'.",
             code="absolute_path",
         )
     if "\\" in value or _CONTROL.search(value):

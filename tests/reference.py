@@ -18,7 +18,11 @@ ROW = re.compile(
 )
 
 # Typos on the page that Taskadmin's help texts correct; the meaning stays.
-SPELLING = {"Comma seperated": "Comma separated", "should be ran": "should be run", "task is ran": "task is run"}
+SPELLING = {
+    "Comma seperated": "Comma separated",
+    "should be ran": "should be run",
+    "task is ran": "task is run",
+}
 
 
 def reference_rows():

@@ -44,7 +44,7 @@ def test_reference_page_documents_sixteen_fields():
 
 
 def test_config_fields_are_the_documented_ones_in_documented_order():
-    assert TaskRun.CONFIG_FIELDS == tuple(row["dest"] for row in REFERENCE)
+    assert tuple(row["dest"] for row in REFERENCE) == TaskRun.CONFIG_FIELDS
 
 
 def test_config_groups_hold_every_config_field_once():
@@ -155,12 +155,11 @@ def test_reward_that_is_not_finite_is_refused(reward):
 
 
 @pytest.mark.parametrize(
-    "field", ["task_lifetime_in_seconds", "assignment_duration_in_seconds", "no_submission_patience"]
+    "field",
+    ["task_lifetime_in_seconds", "assignment_duration_in_seconds", "no_submission_patience"],
 )
 def test_duration_of_zero_is_refused_with_message(field):
-    assert errors_for(**{field: 0})[field] == [
-        "Must be at least 1 second: 0 would end it at once."
-    ]
+    assert errors_for(**{field: 0})[field] == ["Must be at least 1 second: 0 would end it at once."]
 
 
 @pytest.mark.parametrize("field", TaskRun.DURATION_FIELDS)
@@ -198,11 +197,23 @@ def test_post_install_script_relative_inside_webapp_is_accepted(path):
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("/etc/evil.sh", "Give the script's path relative to the webapp directory, without a leading '/'."),
-        ("~/x.sh", "Give the script's path relative to the webapp directory, without a leading '/'."),
+        (
+            "/etc/evil.sh",
+            "Give the script's path relative to the webapp directory, without a leading '/'.",
+        ),
+        (
+            "~/x.sh",
+            "Give the script's path relative to the webapp directory, without a leading '/'.",
+        ),
         ("../outside.sh", "The script must be inside the webapp directory: no '..' in its path."),
-        ("scripts/../../x.sh", "The script must be inside the webapp directory: no '..' in its path."),
-        ("scripts\\x.sh", "Use '/' between folders; backslashes and control characters are not allowed."),
+        (
+            "scripts/../../x.sh",
+            "The script must be inside the webapp directory: no '..' in its path.",
+        ),
+        (
+            "scripts\\x.sh",
+            "Use '/' between folders; backslashes and control characters are not allowed.",
+        ),
         ("scripts/", "Name a script file, not a folder."),
     ],
 )

@@ -23,7 +23,11 @@ def sort_header(context, key, label):
     arrow = {key: " ▲", f"-{key}": " ▼"}.get(current, "")
     aria = {key: "ascending", f"-{key}": "descending"}.get(current, "none")
     return format_html(
-        '<a class="sort-link" href="?{}" aria-sort="{}">{}{}</a>', urlencode(params), aria, label, arrow
+        '<a class="sort-link" href="?{}" aria-sort="{}">{}{}</a>',
+        urlencode(params),
+        aria,
+        label,
+        arrow,
     )
 
 
