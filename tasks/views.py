@@ -14,7 +14,9 @@ from tasks.models import TaskRun
 
 
 def _get_run(pk):
-    return get_object_or_404(TaskRun.objects.select_related("cloned_from"), pk=pk)
+    return get_object_or_404(
+        TaskRun.objects.select_related("cloned_from", "created_by", "updated_by"), pk=pk
+    )
 
 
 @login_required

@@ -1,0 +1,45 @@
+"""Pages cost the same number of queries whatever the number of runs they show.
+
+The counts are pinned: a change that adds a query per row (or per page) shows up
+here as a failure, at 5 runs and at 50 alike.
+"""
+
+import pytest
+from django.urls import reverse
+
+# Every page starts with 4: session, user, user permissions, group permissions.
+PAGES = {
+    # + count for the pager + one page of runs with their origins
+    "list": (reverse("tasks:run-list"), {}, 6),
+    "list-search-sorted": (reverse("tasks:run-list"), {"q": "run", "sort": "title"}, 6),
+    # + the run with its origin and users
+    "detail": (None, {}, 5),
+    # + two counts, the page, task names for the filter, two for the date hierarchy
+    "admin-changelist": (reverse("admin:tasks_taskrun_changelist"), {}, 10),
+    "admin-search": (reverse("admin:tasks_taskrun_changelist"), {"q": "run"}, 10),
+}
+
+
+def fill(make_run, editor, count):
+    """`count` runs, every other one a clone, so rows show their origin too."""
+    runs = []
+    for number in range(count):
+        if runs and number % 2:
+            runs.append(runs[-1].clone(by=editor))
+        else:
+            runs.append(
+                make_run(task_title=f"Run {number}", task_name=f"run-{number}", task_tags="a, b, c")
+            )
+    return runs
+
+
+@pytest.mark.parametrize("size", [5, 50])
+@pytest.mark.parametrize("screen", PAGES)
+def test_page_costs_a_fixed_number_of_queries(
+    editor_client, editor, make_run, django_assert_num_queries, screen, size
+):
+    runs = fill(make_run, editor, size)
+    url, params, expected = PAGES[screen]
+    url = url or runs[-1].get_absolute_url()
+    with django_assert_num_queries(expected):
+        assert editor_client.get(url, params).status_code == 200
