@@ -35,9 +35,6 @@ class TaskRunAdmin(admin.ModelAdmin):
         "task_name",
         "task_reward",
         "task_tags",
-        "assignment_duration_in_seconds",
-        "force_rebuild",
-        "resume_incomplete_run",
         "cloned_from_link",
         "created_at",
     )
