@@ -1,51 +1,56 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from tasks import exporting
 from tasks.downloads import attachment
 from tasks.forms import TaskRunForm
-from tasks.models import TaskRun
+from tasks.models import EditConflict, TaskRun
+
+BOOKKEEPING = (
+    "status",
+    "launched_at",
+    "mephisto_task_run_id",
+    "cloned_from_link",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+)
 
 
 @admin.register(TaskRun)
-class TaskRunAdmin(admin.ModelAdmin):
+class TaskRunAdmin(SimpleHistoryAdmin):
     # The browser form, so the admin parses durations and JSON the same way
     # and the model's validation runs on every save.
     form = TaskRunForm
     fieldsets = (
         *((legend, {"fields": names}) for legend, names in TaskRun.CONFIG_GROUPS),
-        (
-            "Bookkeeping",
-            {
-                "fields": (
-                    "cloned_from_link",
-                    "created_at",
-                    "created_by",
-                    "updated_at",
-                    "updated_by",
-                ),
-            },
-        ),
+        # The hidden version rides along so that a stale form is refused.
+        ("Bookkeeping", {"fields": (*BOOKKEEPING, "version")}),
     )
-    readonly_fields = ("cloned_from_link", "created_at", "created_by", "updated_at", "updated_by")
+    readonly_fields = BOOKKEEPING
     list_display = (
         "task_title",
         "task_name",
         "task_reward",
         "task_tags",
+        "status",
         "cloned_from_link",
         "created_at",
     )
     list_display_links = ("task_title",)
-    list_filter = ("force_rebuild", "resume_incomplete_run", "task_name", "created_at")
+    list_filter = ("status", "force_rebuild", "resume_incomplete_run", "task_name", "created_at")
     search_fields = ("task_title", "task_name", "task_tags")
     list_select_related = ("cloned_from", "created_by", "updated_by")
     date_hierarchy = "created_at"
     save_as = True
     save_on_top = True
-    actions = ("clone_selected", "export_json")
+    actions = ("clone_selected", "export_json", "mark_launched", "archive_selected")
+    history_list_display = ("version", "history_change_reason")
 
     @admin.display(description="Cloned from", ordering="cloned_from")
     def cloned_from_link(self, run):
@@ -54,20 +59,48 @@ class TaskRunAdmin(admin.ModelAdmin):
         url = reverse("admin:tasks_taskrun_change", args=[run.cloned_from_id])
         return format_html('<a href="{}">#{} {}</a>', url, run.cloned_from_id, run.cloned_from)
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.was_launched:
+            return (*TaskRun.CONFIG_FIELDS, *BOOKKEEPING)
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.was_launched:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EditConflict:
+            # Someone saved between the form's version check and this save
+            # (the transaction rolled back): going again shows the conflict.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user
-        if not change:
-            obj.created_by = request.user
+        via = "admin"
         # "Save as new" posts the edited form as an add; Django does not say
         # where it came from, but the change URL still names the original.
         if "_saveasnew" in request.POST:
             obj.cloned_from_id = request.resolver_match.kwargs.get("object_id")
-        super().save_model(request, obj, form, change)
+            via = f"admin: save as new from #{obj.cloned_from_id}"
+        obj.record(by=request.user, via=via)
+
+    def delete_queryset(self, request, queryset):
+        launched = [run for run in queryset if run.was_launched]
+        if launched:
+            self.message_user(
+                request,
+                f"Kept {len(launched)} launched run{'s' if len(launched) != 1 else ''}: "
+                "a launched run cannot be deleted.",
+                messages.WARNING,
+            )
+        super().delete_queryset(request, queryset.exclude(pk__in=[run.pk for run in launched]))
 
     @admin.action(description="Clone selected task runs", permissions=["add"])
     def clone_selected(self, request, queryset):
         with transaction.atomic():
-            clones = [run.clone(by=request.user) for run in queryset]
+            clones = [run.clone(by=request.user, via="admin") for run in queryset]
         self.message_user(
             request,
             f"Cloned {len(clones)} task run{'s' if len(clones) != 1 else ''}.",
@@ -77,3 +110,26 @@ class TaskRunAdmin(admin.ModelAdmin):
     @admin.action(description="Export selected as JSON", permissions=["view"])
     def export_json(self, request, queryset):
         return attachment(*exporting.export_runs(queryset))
+
+    @admin.action(description="Mark selected as launched", permissions=["change"])
+    def mark_launched(self, request, queryset):
+        self._change_status(request, queryset, lambda run: run.launch(by=request.user))
+
+    @admin.action(description="Archive selected task runs", permissions=["change"])
+    def archive_selected(self, request, queryset):
+        self._change_status(request, queryset, lambda run: run.archive(by=request.user))
+
+    def _change_status(self, request, queryset, change):
+        done, refused = 0, []
+        for run in queryset:
+            try:
+                change(run)
+                done += 1
+            except (ValidationError, EditConflict) as error:
+                refused.append(f"#{run.pk}: {getattr(error, 'messages', [str(error)])[0]}")
+        if done:
+            self.message_user(
+                request, f"Changed the status of {done} run{'s' if done != 1 else ''}."
+            )
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)

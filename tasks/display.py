@@ -17,9 +17,12 @@ class Item:
 
 
 def _item(run, name):
+    return _item_for(name, getattr(run, name))
+
+
+def _item_for(name, value):
     field = TaskRun._meta.get_field(name)
     label = field.verbose_name[:1].upper() + field.verbose_name[1:]
-    value = getattr(run, name)
     if name in TaskRun.DURATION_FIELDS:
         return Item(name, label, humanize_seconds(value), detail=f"{value} s")
     if name in TaskRun.LIMIT_FIELDS:
@@ -39,6 +42,12 @@ def _item(run, name):
     if isinstance(value, bool):
         return Item(name, label, "yes" if value else "no")
     return Item(name, label, str(value))
+
+
+def format_value(name, value):
+    """One config value as plain text, the way a page shows it."""
+    item = _item_for(name, value)
+    return f"{item.text} ({item.detail})" if item.detail else item.text
 
 
 def config_groups(run):

@@ -2,7 +2,9 @@ from crispy_forms.bootstrap import PrependedText
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
+from django.core.exceptions import ValidationError
 
+from tasks.conflicts import Conflict
 from tasks.fields import DurationSecondsField, JSONObjectField
 from tasks.models import TaskRun
 
@@ -50,8 +52,15 @@ class TaskRunForm(forms.ModelForm):
             ),
         }
 
+    # The version of the run this form was filled from: a save of an older
+    # version than the stored one is refused as a conflict, never applied.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.conflict = None
+        if self.instance.pk is not None:
+            self.fields["version"].initial = self.instance.version
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -60,3 +69,47 @@ class TaskRunForm(forms.ModelForm):
                 for legend, names in TaskRun.CONFIG_GROUPS
             )
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            self._check_version(cleaned.get("version"))
+        return cleaned
+
+    def _check_version(self, loaded):
+        current = TaskRun.objects.get(pk=self.instance.pk)
+        if loaded == current.version:
+            self.instance.version = loaded
+            return
+        yours = {n: self.cleaned_data[n] for n in TaskRun.CONFIG_FIELDS if n in self.cleaned_data}
+        self.conflict = Conflict(
+            run=current, loaded_version=loaded, yours=yours, invalid=set(self.errors)
+        )
+        self._rebase_on(current)
+        raise ValidationError(
+            "Someone else saved this run while you were editing it. Your changes are kept "
+            "below, now on top of their version: check the fields listed and save again.",
+            code="conflict",
+        )
+
+    def _rebase_on(self, current):
+        """Show the current run with the user's own changes applied on top.
+
+        Fields the user did not touch take the other person's values, so saving
+        again keeps both people's work; the version moves to the current one.
+        """
+        data = self.data.copy()
+        for name in TaskRun.CONFIG_FIELDS:
+            if name in self.conflict.changed_by_you:
+                continue
+            field = self.fields[name]
+            value = field.prepare_value(getattr(current, name))
+            if isinstance(field, forms.BooleanField):
+                if value:
+                    data[self.add_prefix(name)] = "on"
+                else:
+                    data.pop(self.add_prefix(name), None)
+            else:
+                data[self.add_prefix(name)] = "" if value is None else str(value)
+        data[self.add_prefix("version")] = str(current.version)
+        self.data = data

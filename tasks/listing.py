@@ -15,6 +15,16 @@ SORTS = {
 }
 DEFAULT_SORT = "-created"
 
+# The list's status filter: archived runs stay out of sight unless asked for.
+STATUS_FILTERS = {
+    "current": ("Drafts and launched", ~Q(status=TaskRun.Status.ARCHIVED)),
+    "draft": ("Drafts", Q(status=TaskRun.Status.DRAFT)),
+    "launched": ("Launched", Q(status=TaskRun.Status.LAUNCHED)),
+    "archived": ("Archived", Q(status=TaskRun.Status.ARCHIVED)),
+    "all": ("All", Q()),
+}
+DEFAULT_STATUS = "current"
+
 
 def search(queryset, query):
     """Runs whose title, task name or tags contain every word of `query`."""
@@ -34,12 +44,18 @@ def parse_sort(value):
     return DEFAULT_SORT
 
 
+def parse_status(value):
+    return value if value in STATUS_FILTERS else DEFAULT_STATUS
+
+
 def sort(queryset, key):
     descending = key.startswith("-")
     fields = SORTS[key.lstrip("-")]
     return queryset.order_by(*(f"-{f}" if descending else f for f in fields))
 
 
-def runs_for_list(query="", sort_key=DEFAULT_SORT):
-    queryset = TaskRun.objects.select_related("cloned_from")
+def runs_for_list(query="", sort_key=DEFAULT_SORT, status=DEFAULT_STATUS):
+    queryset = TaskRun.objects.select_related("cloned_from").filter(
+        STATUS_FILTERS[parse_status(status)][1]
+    )
     return sort(search(queryset, query), parse_sort(sort_key))

@@ -1,10 +1,13 @@
 import copy
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from tasks.tags import normalize_tags, split_tags
 from tasks.validators import (
@@ -19,13 +22,27 @@ NO_NEGATIVE_LIMIT = "Use 0 for no limit: a negative limit would block every work
 WHOLE_SECONDS = " Whole seconds; you may also type units such as 30m, 12h or 1d 12h."
 
 
+class EditConflict(Exception):
+    """Someone else saved the run after this copy of it was loaded."""
+
+
 class TaskRun(models.Model):
     """One Mephisto task-run configuration: the `mephisto.task` section of a launch config.
 
     The config fields carry Mephisto's names, defaults and documented help texts
     (from its reference page, spelling fixed); everything else in the product
     (forms, admin, export, tests) reads them from here.
+
+    Saves are versioned: saving a copy loaded at version N succeeds only while
+    the database still holds version N (see save()), so two people editing the
+    same run cannot silently overwrite each other. Every save is recorded in
+    `history` with who made it and through which path.
     """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        LAUNCHED = "launched", "Launched"
+        ARCHIVED = "archived", "Archived"
 
     # -- The config: Mephisto's documented task-run arguments, in documented order.
     task_name = models.CharField(
@@ -173,6 +190,28 @@ class TaskRun(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+        help_text="Draft runs can be edited; a launched run's config is read-only.",
+    )
+    launched_at = models.DateTimeField(null=True, blank=True)
+    mephisto_task_run_id = models.CharField(
+        "Mephisto task run id",
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The id Mephisto gave the run when it was launched, if you know it.",
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Goes up by one with every save; guards against lost updates."
+    )
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        history_change_reason_field=models.CharField(max_length=200, null=True),
+    )
     cloned_from = models.ForeignKey(
         "self",
         null=True,
@@ -264,19 +303,129 @@ class TaskRun(models.Model):
     def save(self, *args, **kwargs):
         # Every path (forms, admin, import, shell) stores tags the same way.
         self.task_tags = normalize_tags(self.task_tags)
-        super().save(*args, **kwargs)
+        self._refuse_config_change_when_locked()
+        with transaction.atomic():
+            if not self._state.adding and not kwargs.get("force_insert"):
+                self._claim_next_version()
+            super().save(*args, **kwargs)
+        self._loaded_status = self.status
+        self._loaded_config = {
+            name: copy.deepcopy(getattr(self, name)) for name in self.CONFIG_FIELDS
+        }
 
     def get_absolute_url(self):
         return reverse("tasks:run-detail", args=[self.pk])
 
+    def delete(self, *args, **kwargs):
+        if self.was_launched:
+            raise ValidationError(
+                "A launched run cannot be deleted: it records what was launched. "
+                "Archive it to hide it from the list."
+            )
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *args, **kwargs):
+        run = super().from_db(db, field_names, values, *args, **kwargs)
+        # What the database held, so a save can tell whether a launched run's
+        # config is being changed without another query.
+        run._loaded_status = run.__dict__.get("status")
+        run._loaded_config = {
+            name: copy.deepcopy(run.__dict__[name])
+            for name in cls.CONFIG_FIELDS
+            if name in run.__dict__
+        }
+        return run
+
     def clean(self):
         self.task_tags = normalize_tags(self.task_tags)
+        self._refuse_config_change_when_locked()
+
+    def _claim_next_version(self):
+        """Move the stored version from ours to the next, or raise EditConflict.
+
+        The check is in the UPDATE itself, so it holds across processes and
+        databases: of two saves of the same version, exactly one matches a row.
+        """
+        claimed = TaskRun.objects.filter(pk=self.pk, version=self.version).update(
+            version=F("version") + 1
+        )
+        if not claimed:
+            raise EditConflict(f"Run #{self.pk} changed since version {self.version} was loaded.")
+        self.version += 1
+
+    @property
+    def was_launched(self):
+        """Launched, or archived after being launched: the config is what ran."""
+        return self.launched_at is not None and self.status != self.Status.DRAFT
+
+    @property
+    def config_locked(self):
+        return (
+            getattr(self, "_loaded_status", None)
+            in (
+                self.Status.LAUNCHED,
+                self.Status.ARCHIVED,
+            )
+            and self.launched_at is not None
+        )
+
+    def changed_config_fields(self):
+        loaded = getattr(self, "_loaded_config", {})
+        return [
+            name
+            for name in self.CONFIG_FIELDS
+            if name in loaded and loaded[name] != getattr(self, name)
+        ]
+
+    def _refuse_config_change_when_locked(self):
+        if self.config_locked and self.changed_config_fields():
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: (
+                        "This run was launched, so its config is read-only: clone it to change it."
+                    )
+                },
+                code="locked",
+            )
+
+    def record(self, *, by, via):
+        """Save this run as a change made by `by` through `via`, both kept in its history.
+
+        `via` names the path: "browser", "admin", "import: runs.jsonl", ...
+        """
+        self.updated_by = by
+        if self._state.adding:
+            self.created_by = by
+        self._history_user = by
+        self._change_reason = via
+        self.save()
+
+    def launch(self, *, by, mephisto_task_run_id=""):
+        if self.status != self.Status.DRAFT:
+            raise ValidationError("Only a draft can be marked as launched.")
+        self.status = self.Status.LAUNCHED
+        self.launched_at = timezone.now()
+        self.mephisto_task_run_id = mephisto_task_run_id
+        self.record(by=by, via="status: launched")
+
+    def archive(self, *, by):
+        if self.status == self.Status.ARCHIVED:
+            raise ValidationError("This run is archived already.")
+        self.status = self.Status.ARCHIVED
+        self.record(by=by, via="status: archived")
+
+    def unarchive(self, *, by):
+        if self.status != self.Status.ARCHIVED:
+            raise ValidationError("Only an archived run can be brought back.")
+        self.status = self.Status.LAUNCHED if self.launched_at else self.Status.DRAFT
+        self.record(by=by, via=f"status: {self.status}")
 
     @property
     def tag_list(self):
         return split_tags(self.task_tags)
 
-    def clone(self, *, by, save=True):
+    def clone(self, *, by, via="", save=True):
         """A new run with this one's config, recorded as cloned from it.
 
         Every config field is copied as it is, the title workers see included;
@@ -290,5 +439,7 @@ class TaskRun(models.Model):
             updated_by=by,
         )
         if save:
-            copy_.save()
+            copy_.record(
+                by=by, via=f"{via}: clone of #{self.pk}" if via else f"clone of #{self.pk}"
+            )
         return copy_

@@ -13,4 +13,9 @@ urlpatterns = [
     path("runs/<int:pk>/clone/", views.run_clone, name="run-clone"),
     path("runs/<int:pk>/delete/", views.run_delete, name="run-delete"),
     path("runs/<int:pk>/export.json", views.run_export, name="run-export"),
+    path("runs/<int:pk>/status/", views.run_status, name="run-status"),
+    path("runs/<int:pk>/history/", views.run_history, name="run-history"),
+    path("runs/<int:pk>/history/diff/", views.run_history_diff, name="run-history-diff"),
+    path("runs/<int:pk>/history/<int:history_id>/revert/", views.run_revert, name="run-revert"),
+    path("runs/compare/", views.runs_compare, name="runs-compare"),
 ]

@@ -1,16 +1,18 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from tasks import display, exporting, listing
+from tasks import display, exporting, history, listing
 from tasks.downloads import attachment
 from tasks.forms import TaskRunForm
-from tasks.models import TaskRun
+from tasks.models import EditConflict, TaskRun
 
 
 def _get_run(pk):
@@ -24,12 +26,19 @@ def _get_run(pk):
 def run_list(request):
     query = request.GET.get("q", "").strip()
     sort_key = listing.parse_sort(request.GET.get("sort"))
-    runs = listing.runs_for_list(query, sort_key)
+    status = listing.parse_status(request.GET.get("status"))
+    runs = listing.runs_for_list(query, sort_key, status)
     page = Paginator(runs, settings.TASKADMIN_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "tasks/run_list.html",
-        {"page": page, "query": query, "sort": sort_key, "sorts": listing.SORTS},
+        {
+            "page": page,
+            "query": query,
+            "sort": sort_key,
+            "status": status,
+            "statuses": listing.STATUS_FILTERS,
+        },
     )
 
 
@@ -43,18 +52,22 @@ def run_detail(request, pk):
         {
             "run": run,
             "groups": display.config_groups(run),
+            "recent_versions": history.versions(run)[:5],
             "config_json": exporting.dumps(exporting.run_to_config(run)),
         },
     )
 
 
-def _save_form(request, form, *, created):
+def _save_form(request, form, *, via):
     run = form.save(commit=False)
-    run.updated_by = request.user
-    if created:
-        run.created_by = request.user
-    run.save()
+    run.record(by=request.user, via=via)
     return run
+
+
+def _render_form(request, form, context):
+    # 409 tells scripts and tests what the page tells people: not saved, conflict.
+    status = 409 if form.conflict else 200
+    return render(request, "tasks/run_form.html", {"form": form, **context}, status=status)
 
 
 @login_required
@@ -62,22 +75,34 @@ def _save_form(request, form, *, created):
 def run_create(request):
     form = TaskRunForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        run = _save_form(request, form, created=True)
+        run = _save_form(request, form, via="browser")
         messages.success(request, f"Created “{run}”.")
         return redirect(run)
-    return render(request, "tasks/run_form.html", {"form": form, "mode": "create"})
+    return _render_form(request, form, {"mode": "create"})
 
 
 @login_required
 @permission_required("tasks.change_taskrun", raise_exception=True)
 def run_edit(request, pk):
     run = _get_run(pk)
+    if run.was_launched:
+        messages.warning(
+            request, "This run was launched, so its config is read-only: clone it to change it."
+        )
+        return redirect(run)
     form = TaskRunForm(request.POST or None, instance=run)
     if request.method == "POST" and form.is_valid():
-        run = _save_form(request, form, created=False)
-        messages.success(request, f"Saved “{run}”.")
-        return redirect(run)
-    return render(request, "tasks/run_form.html", {"form": form, "mode": "edit", "run": run})
+        try:
+            run = _save_form(request, form, via="browser")
+        except EditConflict:
+            # Someone saved between our check and our save: checking again
+            # against the newer version turns this into the conflict page.
+            form = TaskRunForm(request.POST, instance=_get_run(pk))
+            form.is_valid()
+        else:
+            messages.success(request, f"Saved “{run}”.")
+            return redirect(run)
+    return _render_form(request, form, {"mode": "edit", "run": run})
 
 
 @login_required
@@ -86,12 +111,10 @@ def run_clone(request, pk):
     original = _get_run(pk)
     form = TaskRunForm(request.POST or None, instance=original.clone(by=request.user, save=False))
     if request.method == "POST" and form.is_valid():
-        run = _save_form(request, form, created=True)
+        run = _save_form(request, form, via=f"browser: clone of #{original.pk}")
         messages.success(request, f"Created “{run}” as a clone of #{original.pk}.")
         return redirect(run)
-    return render(
-        request, "tasks/run_form.html", {"form": form, "mode": "clone", "original": original}
-    )
+    return _render_form(request, form, {"mode": "clone", "original": original})
 
 
 @login_required
@@ -100,10 +123,123 @@ def run_clone(request, pk):
 def run_delete(request, pk):
     run = _get_run(pk)
     if request.method == "POST":
-        run.delete()
-        messages.success(request, f"Deleted “{run}”.")
+        try:
+            run.delete()
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect(run)
+        messages.success(request, f"Deleted “{run}”. Its history is kept.")
         return redirect("tasks:run-list")
     return render(request, "tasks/run_confirm_delete.html", {"run": run})
+
+
+@login_required
+@permission_required("tasks.change_taskrun", raise_exception=True)
+@require_POST
+def run_status(request, pk):
+    """Mark a run launched, archive it, or bring it back from the archive."""
+    run = _get_run(pk)
+    action = request.POST.get("action")
+    try:
+        if action == "launch":
+            run.launch(
+                by=request.user,
+                mephisto_task_run_id=request.POST.get("mephisto_task_run_id", "").strip()[:64],
+            )
+        elif action == "archive":
+            run.archive(by=request.user)
+        elif action == "unarchive":
+            run.unarchive(by=request.user)
+        else:
+            return HttpResponseBadRequest("Unknown status action.")
+    except (ValidationError, EditConflict) as error:
+        messages.error(request, error.messages[0] if hasattr(error, "messages") else str(error))
+    else:
+        messages.success(request, f"“{run}” is now {run.get_status_display().lower()}.")
+    return redirect(run)
+
+
+@login_required
+@permission_required("tasks.view_taskrun", raise_exception=True)
+def run_history(request, pk):
+    run = _get_run(pk)
+    return render(
+        request, "tasks/run_history.html", {"run": run, "versions": history.versions(run)}
+    )
+
+
+@login_required
+@permission_required("tasks.view_taskrun", raise_exception=True)
+def run_history_diff(request, pk):
+    """Field by field, what changed from version record `a` to `b` (history ids)."""
+    run = _get_run(pk)
+    records = {
+        record.history_id: record
+        for record in run.history.filter(
+            history_id__in=_ids(request.GET.getlist("v"))[:2]
+        ).select_related("history_user")
+    }
+    if len(records) != 2:
+        messages.warning(request, "Pick two versions to compare.")
+        return redirect("tasks:run-history", pk=run.pk)
+    before, after = sorted(records.values(), key=lambda record: record.history_id)
+    changes = history.compare(history.config_of(before), history.config_of(after))
+    return render(
+        request,
+        "tasks/run_history_diff.html",
+        {"run": run, "before": before, "after": after, "changes": changes},
+    )
+
+
+@login_required
+@permission_required("tasks.change_taskrun", raise_exception=True)
+@require_POST
+def run_revert(request, pk, history_id):
+    run = _get_run(pk)
+    record = get_object_or_404(run.history, history_id=history_id)
+    try:
+        history.revert(run, record, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except EditConflict:
+        messages.error(request, "Someone else saved this run just now; look again, then revert.")
+    else:
+        messages.success(
+            request, f"Reverted to version {record.version}, saved as version {run.version}."
+        )
+    return redirect(run)
+
+
+@login_required
+@permission_required("tasks.view_taskrun", raise_exception=True)
+def runs_compare(request):
+    """Two runs side by side, the config fields that differ marked."""
+    pks = _ids(request.GET.getlist("pk"))
+    runs = list(TaskRun.objects.filter(pk__in=pks[:2]))
+    if len(set(pks)) != 2 or len(runs) != 2:
+        messages.warning(request, "Tick exactly two runs to compare.")
+        return redirect(_list_url(request))
+    runs.sort(key=lambda run: pks.index(run.pk))
+    left, right = (history.config_of(run) for run in runs)
+    differing = set(history.changed_fields(left, right))
+    rows = [
+        (
+            history.label_of(name),
+            display.format_value(name, left[name]),
+            display.format_value(name, right[name]),
+            name in differing,
+        )
+        for name in TaskRun.CONFIG_FIELDS
+    ]
+    return render(
+        request,
+        "tasks/runs_compare.html",
+        {"runs": runs, "rows": rows, "differing": len(differing)},
+    )
+
+
+def _ids(values):
+    return [int(value) for value in values if value.isdigit()]
 
 
 @login_required
@@ -117,7 +253,9 @@ def run_export(request, pk):
 def runs_export(request):
     """The runs ticked on the list page, or all runs matching its search."""
     query = request.GET.get("q", "").strip()
-    runs = listing.runs_for_list(query, request.GET.get("sort"))
+    runs = listing.runs_for_list(
+        query, request.GET.get("sort"), listing.parse_status(request.GET.get("status"))
+    )
     if request.GET.get("scope") == "selected":
         selected = [pk for pk in request.GET.getlist("pk") if pk.isdigit()]
         if not selected:
@@ -128,6 +266,8 @@ def runs_export(request):
 
 
 def _list_url(request):
-    params = {key: request.GET[key] for key in ("q", "sort", "page") if request.GET.get(key)}
+    params = {
+        key: request.GET[key] for key in ("q", "sort", "status", "page") if request.GET.get(key)
+    }
     url = reverse("tasks:run-list")
     return f"{url}?{urlencode(params)}" if params else url

@@ -51,6 +51,7 @@ def form_data(run=None, **overrides):
         for name in TaskRun.CONFIG_FIELDS:
             value = getattr(run, name)
             values[name] = json.dumps(value) if name == "aux_parameters" else value
+        values["version"] = run.version
     values.update(overrides)
     # An unticked checkbox is simply absent from a browser's post.
     return {

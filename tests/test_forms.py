@@ -1,6 +1,7 @@
 """TaskRunForm: the model's fields and rules, with friendlier inputs."""
 
 import pytest
+from django import forms
 
 from tasks.forms import TaskRunForm
 from tasks.models import TaskRun
@@ -9,8 +10,9 @@ from tests.conftest import form_data
 pytestmark = pytest.mark.django_db
 
 
-def test_form_holds_every_config_field_and_nothing_else():
-    assert tuple(TaskRunForm().fields) == TaskRun.CONFIG_FIELDS
+def test_form_holds_every_config_field_and_the_version_it_was_loaded_at():
+    assert tuple(TaskRunForm().fields) == (*TaskRun.CONFIG_FIELDS, "version")
+    assert isinstance(TaskRunForm().fields["version"].widget, forms.HiddenInput)
 
 
 @pytest.mark.parametrize("name", TaskRun.CONFIG_FIELDS)

@@ -12,8 +12,8 @@ PAGES = {
     # + count for the pager + one page of runs with their origins
     "list": (reverse("tasks:run-list"), {}, 6),
     "list-search-sorted": (reverse("tasks:run-list"), {"q": "run", "sort": "title"}, 6),
-    # + the run with its origin and users
-    "detail": (None, {}, 5),
+    # + the run with its origin and users, + its recent versions with their users
+    "detail": (None, {}, 6),
     # + two counts, the page, task names for the filter, two for the date hierarchy
     "admin-changelist": (reverse("admin:tasks_taskrun_changelist"), {}, 10),
     "admin-search": (reverse("admin:tasks_taskrun_changelist"), {"q": "run"}, 10),

@@ -3,6 +3,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from tasks.durations import humanize_seconds as _humanize_seconds
+from tasks.listing import DEFAULT_STATUS
 
 register = template.Library()
 
@@ -16,10 +17,7 @@ def humanize_seconds(value):
 def sort_header(context, key, label):
     """A column heading that sorts by `key`, toggling direction, keeping the search."""
     current = context["sort"]
-    new = f"-{key}" if current == key else key
-    params = {"sort": new}
-    if context.get("query"):
-        params["q"] = context["query"]
+    params = _list_params(context, sort=f"-{key}" if current == key else key)
     arrow = {key: " ▲", f"-{key}": " ▼"}.get(current, "")
     aria = {key: "ascending", f"-{key}": "descending"}.get(current, "none")
     return format_html(
@@ -33,7 +31,13 @@ def sort_header(context, key, label):
 
 @register.simple_tag(takes_context=True)
 def page_url(context, number):
-    params = {"page": number, "sort": context["sort"]}
+    return "?" + urlencode(_list_params(context, page=number, sort=context["sort"]))
+
+
+def _list_params(context, **params):
+    """The list's current search and status filter, plus `params`."""
     if context.get("query"):
         params["q"] = context["query"]
-    return "?" + urlencode(params)
+    if context.get("status") and context["status"] != DEFAULT_STATUS:
+        params["status"] = context["status"]
+    return params
