@@ -86,6 +86,11 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             via = f"admin: save as new from #{obj.cloned_from_id}"
         obj.record(by=request.user, via=via)
 
+    def get_deleted_objects(self, objs, request):
+        # A bulk delete leaves launched runs out (delete_queryset says so)
+        # instead of refusing the whole action for one of them.
+        return super().get_deleted_objects([run for run in objs if not run.was_launched], request)
+
     def delete_queryset(self, request, queryset):
         launched = [run for run in queryset if run.was_launched]
         if launched:

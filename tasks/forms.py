@@ -63,6 +63,7 @@ class TaskRunForm(forms.ModelForm):
             self.fields["version"].initial = self.instance.version
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.render_hidden_fields = True  # the version
         self.helper.layout = Layout(
             *(
                 Fieldset(legend, *(_layout_item(name) for name in names))

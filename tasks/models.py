@@ -305,7 +305,11 @@ class TaskRun(models.Model):
         self.task_tags = normalize_tags(self.task_tags)
         self._refuse_config_change_when_locked()
         with transaction.atomic():
-            if not self._state.adding and not kwargs.get("force_insert"):
+            if self._state.adding or kwargs.get("force_insert"):
+                # A new run starts its own history, even when its form came
+                # from another run's page (admin "Save as new").
+                self.version = 1
+            else:
                 self._claim_next_version()
             super().save(*args, **kwargs)
         self._loaded_status = self.status

@@ -1,0 +1,197 @@
+"""Every change is recorded with who, when and how; diffs, revert, compare, delete."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from tasks import history
+from tasks.models import TaskRun
+from tests.conftest import form_data
+
+CHANGELIST = reverse("admin:tasks_taskrun_changelist")
+
+
+def records(run):
+    """(version, user, path) of each recorded version, oldest first."""
+    return [
+        (r.version, r.history_user.username if r.history_user else None, r.history_change_reason)
+        for r in TaskRun.history.filter(id=run.pk).order_by("history_id")
+    ]
+
+
+# -- Every path records who, when and how ---------------------------------------------
+
+
+def test_browser_create_and_edit_are_recorded(editor_client):
+    editor_client.post(reverse("tasks:run-create"), form_data(task_title="v1"))
+    run = TaskRun.objects.get()
+    editor_client.post(reverse("tasks:run-edit", args=[run.pk]), form_data(run, task_title="v2"))
+    assert records(run) == [(1, "editor", "browser"), (2, "editor", "browser")]
+
+
+def test_browser_clone_is_recorded_with_its_origin(editor_client, make_run):
+    original = make_run()
+    editor_client.post(reverse("tasks:run-clone", args=[original.pk]), form_data(original))
+    clone = TaskRun.objects.exclude(pk=original.pk).get()
+    assert records(clone) == [(1, "editor", f"browser: clone of #{original.pk}")]
+
+
+def test_admin_edit_save_as_new_and_clone_action_are_recorded(client, editor, make_run):
+    client.force_login(editor)
+    run = make_run()
+    change = reverse("admin:tasks_taskrun_change", args=[run.pk])
+    client.post(change, form_data(run, task_title="Edited", _save=""))
+    run.refresh_from_db()
+    client.post(change, form_data(run, task_title="Copy", _saveasnew=""))
+    client.post(CHANGELIST, {"action": "clone_selected", "_selected_action": [run.pk]})
+    assert records(run)[-1] == (2, "editor", "admin")
+    copy, action_clone = TaskRun.objects.exclude(pk=run.pk).order_by("pk")
+    assert records(copy) == [(1, "editor", f"admin: save as new from #{run.pk}")]
+    assert records(action_clone) == [(1, "editor", f"admin: clone of #{run.pk}")]
+
+
+def test_status_changes_are_recorded(editor, make_run):
+    run = make_run()
+    run.launch(by=editor, mephisto_task_run_id="42")
+    run.archive(by=editor)
+    assert [path for _, _, path in records(run)] == [None, "status: launched", "status: archived"]
+    statuses = TaskRun.history.filter(id=run.pk).order_by("history_id")
+    assert [r.status for r in statuses] == ["draft", "launched", "archived"]
+
+
+def test_each_version_holds_the_full_config(editor, make_run):
+    run = make_run(task_title="Before", aux_parameters={"a": 1})
+    run.task_title = "After"
+    run.aux_parameters = {"a": 2}
+    run.record(by=editor, via="shell")
+    before, after = TaskRun.history.filter(id=run.pk).order_by("history_id")
+    assert history.config_of(before)["task_title"] == "Before"
+    assert history.config_of(before)["aux_parameters"] == {"a": 1}
+    assert history.config_of(after)["task_title"] == "After"
+    assert set(history.config_of(after)) == set(TaskRun.CONFIG_FIELDS)
+
+
+# -- History page and diffs -----------------------------------------------------------
+
+
+def test_history_page_lists_versions_newest_first_with_what_changed(
+    viewer_client, editor, make_run
+):
+    run = make_run(task_title="One")
+    run.task_title, run.task_reward = "Two", Decimal("1.00")
+    run.record(by=editor, via="browser")
+    html = viewer_client.get(reverse("tasks:run-history", args=[run.pk])).text
+    assert html.index("v2") < html.index("v1")
+    assert "Task title, Task reward" in html
+    assert ">browser<" in html
+
+
+def test_diff_shows_each_changed_field_and_long_text_line_by_line(viewer_client, editor, make_run):
+    run = make_run(task_description="Line one\nLine two\nLine three", task_reward=Decimal("0.50"))
+    run.task_description = "Line one\nLine 2\nLine three"
+    run.task_reward = Decimal("0.75")
+    run.record(by=editor, via="browser")
+    first, second = TaskRun.history.filter(id=run.pk).order_by("history_id")
+    response = viewer_client.get(
+        reverse("tasks:run-history-diff", args=[run.pk]),
+        {"v": [second.history_id, first.history_id]},
+    )
+    changes = {change.name: change for change in response.context["changes"]}
+    assert list(changes) == ["task_description", "task_reward"]
+    assert changes["task_reward"].before == "$0.50 per unit"
+    assert changes["task_reward"].after == "$0.75 per unit"
+    assert changes["task_description"].lines == [
+        (" ", "Line one"),
+        ("-", "Line two"),
+        ("+", "Line 2"),
+        (" ", "Line three"),
+    ]
+    assert '<span class="diff-del">- Line two</span>' in response.text
+
+
+def test_diff_of_versions_from_another_run_is_refused(viewer_client, make_run):
+    run, other = make_run(), make_run()
+    foreign = TaskRun.history.filter(id=other.pk).first()
+    own = TaskRun.history.filter(id=run.pk).first()
+    response = viewer_client.get(
+        reverse("tasks:run-history-diff", args=[run.pk]),
+        {"v": [own.history_id, foreign.history_id]},
+    )
+    assert response["Location"] == reverse("tasks:run-history", args=[run.pk])
+
+
+# -- Revert ---------------------------------------------------------------------------
+
+
+def test_revert_restores_an_old_config_as_a_new_version(editor_client, editor, make_run):
+    run = make_run(task_title="Original", maximum_units_per_worker=3)
+    run.task_title, run.maximum_units_per_worker = "Changed", 9
+    run.record(by=editor, via="browser")
+    first = TaskRun.history.filter(id=run.pk).order_by("history_id").first()
+    response = editor_client.post(reverse("tasks:run-revert", args=[run.pk, first.history_id]))
+    assert response["Location"] == run.get_absolute_url()
+    run.refresh_from_db()
+    assert (run.task_title, run.maximum_units_per_worker, run.version) == ("Original", 3, 3)
+    assert records(run)[-1] == (3, "editor", "revert to version 1")
+    assert len(records(run)) == 3
+
+
+def test_viewer_cannot_revert(viewer_client, make_run):
+    run = make_run()
+    record = TaskRun.history.filter(id=run.pk).first()
+    assert (
+        viewer_client.post(
+            reverse("tasks:run-revert", args=[run.pk, record.history_id])
+        ).status_code
+        == 403
+    )
+
+
+# -- Compare two runs -----------------------------------------------------------------
+
+
+def test_compare_shows_two_runs_side_by_side_with_differences_marked(viewer_client, make_run):
+    a = make_run(task_title="Alpha", task_reward=Decimal("0.50"))
+    b = make_run(task_title="Beta", task_reward=Decimal("0.50"), allowed_concurrent=2)
+    response = viewer_client.get(reverse("tasks:runs-compare"), {"pk": [a.pk, b.pk]})
+    rows = {
+        label: (left, right, differs) for label, left, right, differs in response.context["rows"]
+    }
+    assert rows["Task title"] == ("Alpha", "Beta", True)
+    assert rows["Task reward"] == ("$0.50 per unit", "$0.50 per unit", False)
+    assert rows["Allowed concurrent"] == ("no limit", "2", True)
+    assert "2 fields differ, highlighted below." in response.text
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_compare_needs_exactly_two_runs(viewer_client, make_run, count):
+    runs = [make_run() for _ in range(count)]
+    response = viewer_client.get(
+        reverse("tasks:runs-compare"), {"pk": [r.pk for r in runs]}, follow=True
+    )
+    assert "Tick exactly two runs to compare." in response.text
+
+
+# -- Delete keeps history -------------------------------------------------------------
+
+
+def test_deleting_a_draft_keeps_its_history(editor_client, make_run):
+    run = make_run()
+    pk = run.pk
+    editor_client.post(reverse("tasks:run-delete", args=[pk]))
+    assert not TaskRun.objects.filter(pk=pk).exists()
+    assert [r.history_type for r in TaskRun.history.filter(id=pk).order_by("history_id")] == [
+        "+",
+        "-",
+    ]
+
+
+def test_admin_shows_the_history(client, editor, make_run):
+    client.force_login(editor)
+    run = make_run()
+    run.task_title = "Changed"
+    run.record(by=editor, via="browser")
+    html = client.get(reverse("admin:tasks_taskrun_history", args=[run.pk])).text
+    assert "browser" in html
+    assert "editor" in html
