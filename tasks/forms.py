@@ -71,26 +71,34 @@ class TaskRunForm(forms.ModelForm):
             )
         )
 
-    def clean(self):
-        cleaned = super().clean()
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the posted values, normalised
         if self.instance.pk is not None:
-            self._check_version(cleaned.get("version"))
-        return cleaned
+            self._check_version(self.cleaned_data.get("version"))
 
     def _check_version(self, loaded):
         current = TaskRun.objects.get(pk=self.instance.pk)
         if loaded == current.version:
             self.instance.version = loaded
             return
-        yours = {n: self.cleaned_data[n] for n in TaskRun.CONFIG_FIELDS if n in self.cleaned_data}
-        self.conflict = Conflict(
-            run=current, loaded_version=loaded, yours=yours, invalid=set(self.errors)
-        )
+        invalid = set(self.errors)
+        yours = {
+            name: getattr(self.instance, name)
+            for name in TaskRun.CONFIG_FIELDS
+            if name not in invalid
+        }
+        self.conflict = Conflict(run=current, loaded_version=loaded, yours=yours, invalid=invalid)
         self._rebase_on(current)
-        raise ValidationError(
-            "Someone else saved this run while you were editing it. Your changes are kept "
-            "below, now on top of their version: check the fields listed and save again.",
-            code="conflict",
+        # On the hidden version field, so pages show the conflict their own way
+        # (a table of what changed) rather than as one more generic error.
+        self.add_error(
+            "version",
+            ValidationError(
+                "Someone else saved this run while you were editing it. Your changes are "
+                "kept below, now on top of their version: check the fields listed and "
+                "save again.",
+                code="conflict",
+            ),
         )
 
     def _rebase_on(self, current):

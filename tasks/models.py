@@ -301,8 +301,7 @@ class TaskRun(models.Model):
         return self.task_title
 
     def save(self, *args, **kwargs):
-        # Every path (forms, admin, import, shell) stores tags the same way.
-        self.task_tags = normalize_tags(self.task_tags)
+        self._normalize()
         self._refuse_config_change_when_locked()
         with transaction.atomic():
             if self._state.adding or kwargs.get("force_insert"):
@@ -342,8 +341,15 @@ class TaskRun(models.Model):
         return run
 
     def clean(self):
-        self.task_tags = normalize_tags(self.task_tags)
+        self._normalize()
         self._refuse_config_change_when_locked()
+
+    def _normalize(self):
+        # Every path (forms, admin, import, shell) stores text the same way:
+        # tags cleaned up, and line breaks as "\n" whatever the browser sent.
+        self.task_tags = normalize_tags(self.task_tags)
+        if isinstance(self.task_description, str):
+            self.task_description = self.task_description.replace("\r\n", "\n").replace("\r", "\n")
 
     def _claim_next_version(self):
         """Move the stored version from ours to the next, or raise EditConflict.

@@ -106,6 +106,18 @@ def test_conflict_page_keeps_your_changes_on_top_of_theirs_and_saving_applies_bo
     )
 
 
+def test_a_browsers_line_breaks_do_not_count_as_a_change(two_editors, make_run):
+    first, second = two_editors
+    run = make_run(task_description="Line one\nLine two")
+    opened = form_data(run, task_description="Line one\r\nLine two")
+    first.post(edit(run), {**opened, "task_title": "Theirs"})
+    response = second.post(edit(run), {**opened, "task_reward": "0.90"})
+    assert [row.name for row in response.context["form"].conflict.rows] == [
+        "task_title",
+        "task_reward",
+    ]
+
+
 def test_both_changing_the_same_field_is_marked_and_yours_is_in_the_form(two_editors, make_run):
     first, second = two_editors
     run = make_run(task_title="Original")

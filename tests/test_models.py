@@ -318,3 +318,9 @@ def test_deleting_the_original_keeps_its_clones(make_run, editor):
     original.delete()
     clone.refresh_from_db()
     assert clone.cloned_from is None
+
+
+def test_line_breaks_are_stored_as_newlines_whatever_the_browser_sent(make_run):
+    run = make_run(task_description="One\r\nTwo\rThree")
+    run.refresh_from_db()
+    assert run.task_description == "One\nTwo\nThree"
