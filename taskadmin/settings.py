@@ -128,3 +128,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # How many runs a list page shows.
 TASKADMIN_PAGE_SIZE = env.int("TASKADMIN_PAGE_SIZE", default=25)
+
+# Prolific, as Taskadmin checks and estimates it (at the time of writing:
+# at least £6 / $8 an hour, and a service fee of about a third).
+TASKADMIN_PROLIFIC_CURRENCY = env.str("TASKADMIN_PROLIFIC_CURRENCY", default="USD")
+TASKADMIN_PROLIFIC_MIN_HOURLY_RATE = env.float("TASKADMIN_PROLIFIC_MIN_HOURLY_RATE", default=8.0)
+TASKADMIN_PROLIFIC_FEE = env.float("TASKADMIN_PROLIFIC_FEE", default=0.333)

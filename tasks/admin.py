@@ -28,7 +28,15 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     # and the model's validation runs on every save.
     form = TaskRunForm
     fieldsets = (
-        *((legend, {"fields": names}) for legend, names in TaskRun.CONFIG_GROUPS),
+        *((legend, {"fields": names}) for legend, names in TaskRun.FORM_GROUPS),
+        (
+            "Warnings",
+            {
+                "fields": ("acknowledge",),
+                "description": "When a save has warnings, they are listed here: tick each "
+                "one you have read to save anyway.",
+            },
+        ),
         # The hidden version rides along so that a stale form is refused.
         ("Bookkeeping", {"fields": (*BOOKKEEPING, "version")}),
     )
@@ -38,12 +46,20 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         "task_name",
         "task_reward",
         "task_tags",
+        "provider_badge",
         "status",
         "cloned_from_link",
         "created_at",
     )
     list_display_links = ("task_title",)
-    list_filter = ("status", "force_rebuild", "resume_incomplete_run", "task_name", "created_at")
+    list_filter = (
+        "status",
+        "provider",
+        "force_rebuild",
+        "resume_incomplete_run",
+        "task_name",
+        "created_at",
+    )
     search_fields = ("task_title", "task_name", "task_tags")
     list_select_related = ("cloned_from", "created_by", "updated_by")
     date_hierarchy = "created_at"
@@ -51,6 +67,14 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     save_on_top = True
     actions = ("clone_selected", "export_json", "mark_launched", "archive_selected")
     history_list_display = ("version", "history_change_reason")
+
+    @admin.display(description="Provider", ordering="provider")
+    def provider_badge(self, run):
+        if run.is_live:
+            return format_html(
+                '<strong style="color: var(--error-fg)">{} · LIVE, PAID</strong>', run.provider
+            )
+        return run.provider
 
     @admin.display(description="Cloned from", ordering="cloned_from")
     def cloned_from_link(self, run):
@@ -61,7 +85,7 @@ class TaskRunAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.was_launched:
-            return (*TaskRun.CONFIG_FIELDS, *BOOKKEEPING)
+            return (*TaskRun.EDITABLE_FIELDS, *BOOKKEEPING)
         return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):

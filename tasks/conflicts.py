@@ -41,23 +41,25 @@ class Conflict:
         self.original = config_of(record) if record is not None else None
         now = config_of(run)
         before = self.original if self.original is not None else now
-        self.changed_by_other = [n for n in TaskRun.CONFIG_FIELDS if now[n] != before[n]]
+        self.changed_by_other = [n for n in TaskRun.EDITABLE_FIELDS if now[n] != before[n]]
         self.changed_by_you = [
             n
-            for n in TaskRun.CONFIG_FIELDS
+            for n in TaskRun.EDITABLE_FIELDS
             if n in invalid or (n in yours and yours[n] != before[n])
         ]
         self.rows = [
             Row(
                 name,
                 label_of(name),
-                format_value(name, before[name]),
-                format_value(name, now[name]),
-                format_value(name, yours[name]) if name in yours else "(not valid yet)",
+                format_value(name, before[name], before["provider"]),
+                format_value(name, now[name], now["provider"]),
+                format_value(name, yours[name], yours.get("provider"))
+                if name in yours
+                else "(not valid yet)",
                 name in self.changed_by_other,
                 name in self.changed_by_you,
             )
-            for name in TaskRun.CONFIG_FIELDS
+            for name in TaskRun.EDITABLE_FIELDS
             if name in self.changed_by_other or name in self.changed_by_you
         ]
 

@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass
 
+from tasks import money
 from tasks.durations import humanize_seconds
 from tasks.models import TaskRun
 
@@ -17,18 +18,34 @@ class Item:
 
 
 def _item(run, name):
-    return _item_for(name, getattr(run, name))
+    return _item_for(name, getattr(run, name), run.provider)
 
 
-def _item_for(name, value):
+def _item_for(name, value, provider=None):
     field = TaskRun._meta.get_field(name)
     label = field.verbose_name[:1].upper() + field.verbose_name[1:]
+    if field.choices:
+        if not value:
+            return Item(name, label, "choose at launch", "muted")
+        return Item(name, label, dict(field.choices).get(value, value))
+    if name in ("estimated_minutes", "planned_units"):
+        if value is None:
+            return Item(name, label, "not given", "muted")
+        return Item(
+            name,
+            label,
+            f"{value} minute{'s' if value != 1 else ''}"
+            if name == "estimated_minutes"
+            else str(value),
+        )
+    if name == "blueprint_source":
+        return Item(name, label, value, "code") if value else Item(name, label, "none", "muted")
     if name in TaskRun.DURATION_FIELDS:
         return Item(name, label, humanize_seconds(value), detail=f"{value} s")
     if name in TaskRun.LIMIT_FIELDS:
         return Item(name, label, str(value)) if value else Item(name, label, "no limit", "muted")
     if name == "task_reward":
-        return Item(name, label, f"${value} per unit")
+        return Item(name, label, f"{money.format_reward(value, provider)} per unit")
     if name == "task_tags":
         return Item(name, label, value, "tags")
     if name == "task_name":
@@ -44,14 +61,12 @@ def _item_for(name, value):
     return Item(name, label, str(value))
 
 
-def format_value(name, value):
-    """One config value as plain text, the way a page shows it."""
-    item = _item_for(name, value)
+def format_value(name, value, provider=None):
+    """One value as plain text, the way a page shows it (rewards depend on the provider)."""
+    item = _item_for(name, value, provider)
     return f"{item.text} ({item.detail})" if item.detail else item.text
 
 
 def config_groups(run):
     """[(group legend, [Item, ...]), ...] in the form's order."""
-    return [
-        (legend, [_item(run, name) for name in names]) for legend, names in TaskRun.CONFIG_GROUPS
-    ]
+    return [(legend, [_item(run, name) for name in names]) for legend, names in TaskRun.FORM_GROUPS]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tasks.models import TaskRun
+from tasks.models import BLUEPRINT_MAIN_ARGUMENT, Provider, TaskRun
 
 JSON_CONTENT_TYPE = "application/json"
 FORMATS = ("json",)
@@ -25,9 +25,10 @@ def task_config(run):
             # an empty string would be stored as a task called "" and refused.
             value = None
         elif isinstance(value, Decimal):
-            # A reward has at most 2 decimals, so the float's shortest repr is the
-            # same number: 0.5, 1.0, 0.3 (never 0.30000000000000004).
-            value = float(value)
+            # Mephisto hands Prolific int(task_reward) as cents: write the integer
+            # it will use. Elsewhere a reward has at most 2 decimals, so the
+            # float's shortest repr is the same number: 0.5, 1.0, 0.3.
+            value = int(value) if run.provider == Provider.PROLIFIC else float(value)
         config[name] = value
     return config
 
@@ -35,6 +36,23 @@ def task_config(run):
 def run_to_config(run):
     """One run as a whole config document: {"mephisto": {"task": {...}}}."""
     return {"mephisto": {"task": task_config(run)}}
+
+
+def hydra_config(run):
+    """A complete Hydra conf for `run`: the defaults list choosing blueprint,
+    architect and provider, then the `mephisto` tree. Choices left empty are
+    left out, for the launch command line to give.
+    """
+    defaults = [
+        {f"/mephisto/{group}": getattr(run, group)}
+        for group in ("blueprint", "architect", "provider")
+        if getattr(run, group)
+    ]
+    mephisto = {}
+    if run.blueprint and run.blueprint_source:
+        mephisto["blueprint"] = {BLUEPRINT_MAIN_ARGUMENT[run.blueprint]: run.blueprint_source}
+    mephisto["task"] = task_config(run)
+    return {"defaults": [*defaults, "_self_"], "mephisto": mephisto}
 
 
 def dumps(document):

@@ -1,28 +1,31 @@
 from crispy_forms.bootstrap import PrependedText
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout
+from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
+from tasks import costs, money, rules
 from tasks.conflicts import Conflict
 from tasks.fields import DurationSecondsField, JSONObjectField
 from tasks.models import TaskRun
+
+WARNING_RULES = [rule for rule in rules.RULES if rule.strength == rules.WARNING]
 
 
 def _model_error_messages():
     """The messages the model gives its fields, so the form's own checks say the same."""
     messages = {}
-    for name in TaskRun.CONFIG_FIELDS:
+    for name in TaskRun.EDITABLE_FIELDS:
         kwargs = TaskRun._meta.get_field(name).deconstruct()[3]
         if "error_messages" in kwargs:
             messages[name] = kwargs["error_messages"]
     return messages
 
 
-def _layout_item(name):
-    if name == "task_reward":
-        return PrependedText(name, "$")
-    return name
+def _reward_unit(provider):
+    unit = "¢" if provider == "prolific" else "$"
+    return format_html('<span data-reward-unit data-cents="¢" data-dollars="$">{}</span>', unit)
 
 
 class TaskRunForm(forms.ModelForm):
@@ -34,7 +37,7 @@ class TaskRunForm(forms.ModelForm):
 
     class Meta:
         model = TaskRun
-        fields = TaskRun.CONFIG_FIELDS
+        fields = TaskRun.EDITABLE_FIELDS
         field_classes = {
             **dict.fromkeys(TaskRun.DURATION_FIELDS, DurationSecondsField),
             "aux_parameters": JSONObjectField,
@@ -55,19 +58,55 @@ class TaskRunForm(forms.ModelForm):
     # The version of the run this form was filled from: a save of an older
     # version than the stored one is refused as a conflict, never applied.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The warnings the user has read: a save with an unread warning is held back.
+    acknowledge = forms.MultipleChoiceField(
+        label="I have read these warnings",
+        required=False,
+        choices=[(rule.code, rule.code) for rule in WARNING_RULES],
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.conflict = None
+        self.warnings = []
         if self.instance.pk is not None:
             self.fields["version"].initial = self.instance.version
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the version
-        self.helper.layout = Layout(
+        self.helper.layout = self._layout()
+
+    @property
+    def estimate(self):
+        return costs.estimate(self.instance)
+
+    @property
+    def reward_equivalent(self):
+        """For Prolific, what the cents are in currency; nothing otherwise."""
+        if self.instance.provider == "prolific" and self.instance.task_reward is not None:
+            return f"= {money.format_reward(self.instance.task_reward, 'prolific')} per unit"
+        return ""
+
+    def _layout(self):
+        warned = {finding.field: finding for finding in self.warnings}
+
+        def items(name):
+            if name == "task_reward":
+                yield PrependedText(name, _reward_unit(self.instance.provider))
+                yield HTML('{% include "tasks/_reward_equivalent.html" %}')
+            else:
+                yield name
+            if name == "planned_units":
+                yield HTML('{% include "tasks/_estimate.html" with estimate=form.estimate %}')
+            if name in warned:
+                code = warned[name].code
+                yield HTML(f'{{% include "tasks/_acknowledge.html" with code="{code}" %}}')
+
+        return Layout(
             *(
-                Fieldset(legend, *(_layout_item(name) for name in names))
-                for legend, names in TaskRun.CONFIG_GROUPS
+                Fieldset(legend, *(item for name in names for item in items(name)))
+                for legend, names in TaskRun.FORM_GROUPS
             )
         )
 
@@ -75,6 +114,32 @@ class TaskRunForm(forms.ModelForm):
         super()._post_clean()  # the instance now holds the posted values, normalised
         if self.instance.pk is not None:
             self._check_version(self.cleaned_data.get("version"))
+        self._check_warnings()
+
+    def _check_warnings(self):
+        """Hold the save back until every warning has been read, and remember which.
+
+        The warnings themselves are shown beside their fields, each with its
+        tick box; the error that holds the save back sits on `acknowledge`.
+        """
+        self.warnings = rules.check(self.instance, rules.WARNING)
+        self.fields["acknowledge"].choices = [(w.code, w.message) for w in self.warnings]
+        self.helper.layout = self._layout()
+        read = set(self.cleaned_data.get("acknowledge") or ())
+        unread = [w for w in self.warnings if w.code not in read]
+        if unread:
+            self.add_error(
+                "acknowledge",
+                ValidationError(
+                    f"Read the warning{'s' if len(unread) > 1 else ''} marked below and tick "
+                    "“I have read this” to save.",
+                    code="unread_warning",
+                ),
+            )
+        self.instance.acknowledged_warnings = [w.code for w in self.warnings]
+
+    def is_acknowledged(self, code):
+        return code in (self.cleaned_data.get("acknowledge") or ())
 
     def _check_version(self, loaded):
         current = TaskRun.objects.get(pk=self.instance.pk)
@@ -84,7 +149,7 @@ class TaskRunForm(forms.ModelForm):
         invalid = set(self.errors)
         yours = {
             name: getattr(self.instance, name)
-            for name in TaskRun.CONFIG_FIELDS
+            for name in TaskRun.EDITABLE_FIELDS
             if name not in invalid
         }
         self.conflict = Conflict(run=current, loaded_version=loaded, yours=yours, invalid=invalid)
@@ -108,7 +173,7 @@ class TaskRunForm(forms.ModelForm):
         again keeps both people's work; the version moves to the current one.
         """
         data = self.data.copy()
-        for name in TaskRun.CONFIG_FIELDS:
+        for name in TaskRun.EDITABLE_FIELDS:
             if name in self.conflict.changed_by_you:
                 continue
             field = self.fields[name]

@@ -18,7 +18,7 @@ LINE_DIFF_FIELDS = ("task_description",)
 
 
 def config_of(record):
-    return {name: getattr(record, name) for name in TaskRun.CONFIG_FIELDS}
+    return {name: getattr(record, name) for name in TaskRun.EDITABLE_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def label_of(name):
 
 def changed_fields(before, after):
     """Names of the config fields whose values differ, in documented order."""
-    return [name for name in TaskRun.CONFIG_FIELDS if before.get(name) != after.get(name)]
+    return [name for name in TaskRun.EDITABLE_FIELDS if before.get(name) != after.get(name)]
 
 
 def compare(before, after):
@@ -54,7 +54,11 @@ def compare(before, after):
             ]
         changes.append(
             FieldChange(
-                name, label_of(name), format_value(name, old), format_value(name, new), lines
+                name,
+                label_of(name),
+                format_value(name, old, before.get("provider")),
+                format_value(name, new, after.get("provider")),
+                lines,
             )
         )
     return changes

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from tasks.tags import normalize_tags, split_tags
 from tasks.validators import (
+    validate_blueprint_path,
     validate_json_object,
     validate_not_blank,
     validate_script_path,
@@ -24,6 +25,41 @@ WHOLE_SECONDS = " Whole seconds; you may also type units such as 30m, 12h or 1d 
 
 class EditConflict(Exception):
     """Someone else saved the run after this copy of it was loaded."""
+
+
+class Provider(models.TextChoices):
+    MOCK = "mock", "Mock (local testing)"
+    INHOUSE = "inhouse", "In-house"
+    MTURK = "mturk", "MTurk (live, paid)"
+    MTURK_SANDBOX = "mturk_sandbox", "MTurk sandbox"
+    PROLIFIC = "prolific", "Prolific (live, paid)"
+
+
+# Providers where workers are paid real money.
+LIVE_PROVIDERS = (Provider.MTURK, Provider.PROLIFIC)
+MTURK_PROVIDERS = (Provider.MTURK, Provider.MTURK_SANDBOX)
+
+
+class Architect(models.TextChoices):
+    LOCAL = "local", "local"
+    HEROKU = "heroku", "heroku"
+    EC2 = "ec2", "ec2"
+
+
+class Blueprint(models.TextChoices):
+    STATIC_TASK = "static_task", "static_task"
+    STATIC_REACT_TASK = "static_react_task", "static_react_task"
+    REMOTE_PROCEDURE = "remote_procedure", "remote_procedure"
+    PARLAI_CHAT = "parlai_chat", "parlai_chat"
+
+
+# The argument each blueprint cannot launch without, written from blueprint_source.
+BLUEPRINT_MAIN_ARGUMENT = {
+    Blueprint.STATIC_TASK: "task_source",
+    Blueprint.STATIC_REACT_TASK: "task_source",
+    Blueprint.REMOTE_PROCEDURE: "task_source",
+    Blueprint.PARLAI_CHAT: "world_file",
+}
 
 
 class TaskRun(models.Model):
@@ -80,7 +116,9 @@ class TaskRun(models.Model):
         },
         help_text=(
             "Amount to pay per worker per unit, in dollars."
-            " At most 2 decimal places; 0 is fine for local mock runs."
+            " MTurk: dollars with at most 2 decimal places, more than 0."
+            " Prolific: Mephisto passes int(task_reward) as whole cents, so enter cents."
+            " Mock and in-house runs may pay 0."
         ),
     )
     task_tags = models.TextField(
@@ -88,13 +126,18 @@ class TaskRun(models.Model):
         help_text=(
             "Comma separated tags for workers to use to find your task."
             " Blanks and duplicates are dropped when saved."
+            " Only MTurk reads them (as keywords, at most 1,000 characters)."
         ),
     )
     task_lifetime_in_seconds = models.PositiveIntegerField(
         error_messages={"min_value": "Must be at least 1 second: 0 would end it at once."},
         default=2678400,
         validators=[MinValueValidator(1)],
-        help_text="The time that the task will last for before expiring." + WHOLE_SECONDS,
+        help_text=(
+            "The time that the task will last for before expiring."
+            + WHOLE_SECONDS
+            + " Only MTurk reads it (between 30 seconds and 365 days); other providers ignore it."
+        ),
     )
     assignment_duration_in_seconds = models.PositiveIntegerField(
         error_messages={"min_value": "Must be at least 1 second: 0 would end it at once."},
@@ -108,7 +151,10 @@ class TaskRun(models.Model):
         validators=[MinValueValidator(1)],
         help_text=(
             "How long to wait between task submissions before shutting the run down"
-            " for a presumed issue. Value in seconds, default 12 hours." + WHOLE_SECONDS
+            " for a presumed issue. Value in seconds, default 12 hours."
+            + WHOLE_SECONDS
+            + " Mephisto starts this clock at launch, so the first submission must arrive"
+            " within it."
         ),
     )
     allowed_concurrent = models.PositiveIntegerField(
@@ -122,6 +168,7 @@ class TaskRun(models.Model):
         help_text=(
             "Maximum tasks of this task name that a worker can work on across all tasks"
             " that share this task_name. (0 is infinite)."
+            " Mephisto counts every run with the same task name together."
         ),
     )
     max_num_concurrent_units = models.PositiveIntegerField(
@@ -150,6 +197,7 @@ class TaskRun(models.Model):
             " npm install and before npm build. This can be useful for local package"
             " development where you would want to link a package after installing"
             " dependencies from package.json."
+            " Mephisto runs it only when it rebuilds the webapp (see force rebuild)."
         ),
     )
     force_rebuild = models.BooleanField(
@@ -164,13 +212,74 @@ class TaskRun(models.Model):
     )
     resume_incomplete_run = models.BooleanField(
         default=False,
-        help_text="Resume incomplete or interrupted TaskRun if it exists.",
+        help_text=(
+            "Resume incomplete or interrupted TaskRun if it exists."
+            " Mephisto then resumes the last run of this task name with that run's stored"
+            " config, ignoring the values here."
+        ),
     )
     aux_parameters = models.JSONField(
         default=dict,
         blank=True,
         validators=[validate_json_object],
         help_text="Any auxiliary parameter you need to pass for your task. A JSON object.",
+    )
+
+    # -- Launch setup: the rest of a launchable Hydra config, and what the
+    # rules and the cost estimate need to know.
+    provider = models.CharField(
+        max_length=20,
+        choices=Provider.choices,
+        default=Provider.MOCK,
+        help_text="The crowd provider this run is meant for; it decides what some fields mean.",
+    )
+    architect = models.CharField(
+        max_length=20,
+        choices=Architect.choices,
+        blank=True,
+        default="",
+        help_text="Where Mephisto serves the task from. Leave empty to choose at launch.",
+    )
+    blueprint = models.CharField(
+        max_length=30,
+        choices=Blueprint.choices,
+        blank=True,
+        default="",
+        help_text="The kind of task. Leave empty to choose at launch.",
+    )
+    blueprint_source = models.CharField(
+        "blueprint's main file",
+        max_length=255,
+        blank=True,
+        default="",
+        validators=[validate_blueprint_path],
+        help_text=(
+            "The blueprint's main required argument: task_source for static_task,"
+            " static_react_task and remote_procedure, world_file for parlai_chat."
+        ),
+    )
+    estimated_minutes = models.PositiveIntegerField(
+        "estimated minutes per unit",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "How long one unit takes a worker. Prolific requires it and judges the"
+            " hourly rate by it; it also feeds the cost estimate."
+        ),
+    )
+    planned_units = models.PositiveIntegerField(
+        "units to collect",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="How many units you plan to pay for: the basis of the cost estimate.",
+    )
+    acknowledged_warnings = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The warnings the last person to save read and accepted.",
     )
 
     # -- Bookkeeping: not part of the config Mephisto receives.
@@ -240,9 +349,13 @@ class TaskRun(models.Model):
         "resume_incomplete_run",
         "aux_parameters",
     )
-    # The order a person fills them in.
-    CONFIG_GROUPS = (
-        ("What workers see", ("task_title", "task_description", "task_reward", "task_tags")),
+    # The order a person fills them in: the config fields and the launch setup.
+    FORM_GROUPS = (
+        ("Launch setup", ("provider", "architect", "blueprint", "blueprint_source")),
+        (
+            "What workers see",
+            ("task_title", "task_description", "task_reward", "estimated_minutes", "task_tags"),
+        ),
         (
             "Timing",
             (
@@ -258,7 +371,10 @@ class TaskRun(models.Model):
         ),
         ("Build", ("post_install_script", "force_rebuild")),
         ("Run", ("task_name", "resume_incomplete_run", "aux_parameters")),
+        ("Cost estimate", ("planned_units",)),
     )
+    # Everything a person edits: cloned, versioned, compared, locked once launched.
+    EDITABLE_FIELDS = tuple(name for _, names in FORM_GROUPS for name in names)
     DURATION_FIELDS = (
         "task_lifetime_in_seconds",
         "assignment_duration_in_seconds",
@@ -313,7 +429,7 @@ class TaskRun(models.Model):
             super().save(*args, **kwargs)
         self._loaded_status = self.status
         self._loaded_config = {
-            name: copy.deepcopy(getattr(self, name)) for name in self.CONFIG_FIELDS
+            name: copy.deepcopy(getattr(self, name)) for name in self.EDITABLE_FIELDS
         }
 
     def get_absolute_url(self):
@@ -335,7 +451,7 @@ class TaskRun(models.Model):
         run._loaded_status = run.__dict__.get("status")
         run._loaded_config = {
             name: copy.deepcopy(run.__dict__[name])
-            for name in cls.CONFIG_FIELDS
+            for name in cls.EDITABLE_FIELDS
             if name in run.__dict__
         }
         return run
@@ -343,6 +459,16 @@ class TaskRun(models.Model):
     def clean(self):
         self._normalize()
         self._refuse_config_change_when_locked()
+        # tasks.rules reads this model, so it is imported when first needed.
+        from tasks import rules
+
+        errors = {}
+        for finding in rules.check(self, rules.ERROR):
+            errors.setdefault(finding.field, []).append(
+                ValidationError(finding.message, code=finding.code)
+            )
+        if errors:
+            raise ValidationError(errors)
 
     def _normalize(self):
         # Every path (forms, admin, import, shell) stores text the same way:
@@ -365,6 +491,11 @@ class TaskRun(models.Model):
         self.version += 1
 
     @property
+    def is_live(self):
+        """Real workers are paid real money on this run's provider."""
+        return self.provider in LIVE_PROVIDERS
+
+    @property
     def was_launched(self):
         """Launched, or archived after being launched: the config is what ran."""
         return self.launched_at is not None and self.status != self.Status.DRAFT
@@ -384,7 +515,7 @@ class TaskRun(models.Model):
         loaded = getattr(self, "_loaded_config", {})
         return [
             name
-            for name in self.CONFIG_FIELDS
+            for name in self.EDITABLE_FIELDS
             if name in loaded and loaded[name] != getattr(self, name)
         ]
 
@@ -443,7 +574,7 @@ class TaskRun(models.Model):
         for a form that lets the user change it first.
         """
         copy_ = TaskRun(
-            **{name: copy.deepcopy(getattr(self, name)) for name in self.CONFIG_FIELDS},
+            **{name: copy.deepcopy(getattr(self, name)) for name in self.EDITABLE_FIELDS},
             cloned_from=self,
             created_by=by,
             updated_by=by,

@@ -56,6 +56,14 @@ def validate_script_path(value):
         raise ValidationError("Name a script file, not a folder.", code="folder_path")
 
 
+def validate_blueprint_path(value):
+    """A file the blueprint reads: any path, but one line and no control characters."""
+    if value and _CONTROL.search(value):
+        raise ValidationError(
+            "Give one path, without line breaks or control characters.", code="bad_path_character"
+        )
+
+
 def validate_json_object(value):
     if not isinstance(value, dict):
         kind = {

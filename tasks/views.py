@@ -225,11 +225,11 @@ def runs_compare(request):
     rows = [
         (
             history.label_of(name),
-            display.format_value(name, left[name]),
-            display.format_value(name, right[name]),
+            display.format_value(name, left[name], left["provider"]),
+            display.format_value(name, right[name], right["provider"]),
             name in differing,
         )
-        for name in TaskRun.CONFIG_FIELDS
+        for name in TaskRun.EDITABLE_FIELDS
     ]
     return render(
         request,

@@ -46,9 +46,15 @@ def form_data(run=None, **overrides):
         "submission_timeout": "600",
         "post_install_script": "",
         "aux_parameters": "{}",
+        "provider": "mock",
+        "architect": "",
+        "blueprint": "",
+        "blueprint_source": "",
+        "estimated_minutes": "",
+        "planned_units": "",
     }
     if run is not None:
-        for name in TaskRun.CONFIG_FIELDS:
+        for name in TaskRun.EDITABLE_FIELDS:
             value = getattr(run, name)
             values[name] = json.dumps(value) if name == "aux_parameters" else value
         values["version"] = run.version

@@ -64,7 +64,7 @@ def test_changelist_offers_the_created_date_filter(admin_client_, make_run):
 
 def test_change_form_groups_fields_like_the_browser_form(admin_client_, make_run):
     html = admin_client_.get(change_url(make_run())).text
-    positions = [html.index(f">{legend}<") for legend, _ in TaskRun.CONFIG_GROUPS]
+    positions = [html.index(f">{legend}<") for legend, _ in TaskRun.FORM_GROUPS]
     assert positions == sorted(positions)
     assert ">Bookkeeping<" in html
     for name in TaskRun.CONFIG_FIELDS:

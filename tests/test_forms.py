@@ -1,6 +1,7 @@
 """TaskRunForm: the model's fields and rules, with friendlier inputs."""
 
 import pytest
+from crispy_forms.layout import HTML
 from django import forms
 
 from tasks.forms import TaskRunForm
@@ -10,12 +11,12 @@ from tests.conftest import form_data
 pytestmark = pytest.mark.django_db
 
 
-def test_form_holds_every_config_field_and_the_version_it_was_loaded_at():
-    assert tuple(TaskRunForm().fields) == (*TaskRun.CONFIG_FIELDS, "version")
+def test_form_holds_every_editable_field_the_version_and_the_warnings_read():
+    assert tuple(TaskRunForm().fields) == (*TaskRun.EDITABLE_FIELDS, "version", "acknowledge")
     assert isinstance(TaskRunForm().fields["version"].widget, forms.HiddenInput)
 
 
-@pytest.mark.parametrize("name", TaskRun.CONFIG_FIELDS)
+@pytest.mark.parametrize("name", TaskRun.EDITABLE_FIELDS)
 def test_every_field_shows_the_models_help_text(name):
     assert TaskRunForm().fields[name].help_text == TaskRun._meta.get_field(name).help_text
 
@@ -37,17 +38,19 @@ def test_required_fields_are_the_ones_without_a_default():
         "task_tags",
         *TaskRun.DURATION_FIELDS,
         *TaskRun.LIMIT_FIELDS,
+        "provider",
     }
 
 
 def test_layout_groups_follow_the_models_groups():
     fieldsets = TaskRunForm().helper.layout.fields
     assert [fieldset.legend for fieldset in fieldsets] == [
-        legend for legend, _ in TaskRun.CONFIG_GROUPS
+        legend for legend, _ in TaskRun.FORM_GROUPS
     ]
     assert [
-        [getattr(item, "field", item) for item in fieldset.fields] for fieldset in fieldsets
-    ] == [list(names) for _, names in TaskRun.CONFIG_GROUPS]
+        [getattr(item, "field", item) for item in fieldset.fields if not isinstance(item, HTML)]
+        for fieldset in fieldsets
+    ] == [list(names) for _, names in TaskRun.FORM_GROUPS]
 
 
 def test_valid_form_saves_a_run_with_normalised_tags():
@@ -62,7 +65,10 @@ def test_valid_form_saves_a_run_with_normalised_tags():
     [("45", 45), ("90s", 90), ("30m", 1800), ("12h", 43200), ("31d", 2678400), ("1d 12h", 129600)],
 )
 def test_durations_accept_seconds_or_units_and_store_whole_seconds(typed, seconds):
-    form = TaskRunForm(form_data(assignment_duration_in_seconds=typed))
+    # A patience long enough not to draw the "patience too short" warning.
+    form = TaskRunForm(
+        form_data(assignment_duration_in_seconds=typed, no_submission_patience="90d")
+    )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["assignment_duration_in_seconds"] == seconds
     assert type(form.save().assignment_duration_in_seconds) is int

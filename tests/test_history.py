@@ -69,7 +69,7 @@ def test_each_version_holds_the_full_config(editor, make_run):
     assert history.config_of(before)["task_title"] == "Before"
     assert history.config_of(before)["aux_parameters"] == {"a": 1}
     assert history.config_of(after)["task_title"] == "After"
-    assert set(history.config_of(after)) == set(TaskRun.CONFIG_FIELDS)
+    assert set(history.config_of(after)) == set(TaskRun.EDITABLE_FIELDS)
 
 
 # -- History page and diffs -----------------------------------------------------------

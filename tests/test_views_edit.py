@@ -32,7 +32,7 @@ def test_create_form_shows_every_field_with_help_and_defaults(editor_client):
 
 def test_create_form_groups_fields_the_way_a_user_thinks(editor_client):
     html = editor_client.get(CREATE).text
-    positions = [html.index(f"<legend>{legend}") for legend, _ in TaskRun.CONFIG_GROUPS]
+    positions = [html.index(f"<legend>{legend}") for legend, _ in TaskRun.FORM_GROUPS]
     assert positions == sorted(positions)
 
 

@@ -1,0 +1,61 @@
+"""Rewards and costs as providers read them.
+
+MTurk and the others take task_reward in dollars; Mephisto hands Prolific
+int(task_reward), which Prolific reads as whole cents (pence) of the account's
+currency. So one stored number means two things, and this module says which.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+
+from tasks.models import MTURK_PROVIDERS, Provider
+
+CENT = Decimal("0.01")
+
+# What Mephisto adds on top of the rewards when it reports an MTurk run's cost.
+MTURK_FEE = Decimal("0.20")
+
+
+SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
+
+
+def prolific_currency():
+    """The symbol of the Prolific account's currency (TASKADMIN_PROLIFIC_CURRENCY)."""
+    code = settings.TASKADMIN_PROLIFIC_CURRENCY
+    return SYMBOLS.get(code, f"{code} ")
+
+
+def reward_in_currency(reward, provider):
+    """The reward per unit in currency units (dollars, pounds)."""
+    if reward is None:
+        return None
+    if provider == Provider.PROLIFIC:
+        return (Decimal(reward) / 100).quantize(CENT)
+    return Decimal(reward).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def currency_symbol(provider):
+    return prolific_currency() if provider == Provider.PROLIFIC else "$"
+
+
+def format_reward(reward, provider):
+    """ "$0.50", or for Prolific "70¢ (£0.70)"."""
+    if reward is None:
+        return "—"
+    if provider == Provider.PROLIFIC:
+        return f"{int(reward)}¢ ({prolific_currency()}{reward_in_currency(reward, provider)})"
+    return f"${Decimal(reward).quantize(CENT)}"
+
+
+def fee_rate(provider):
+    if provider in MTURK_PROVIDERS:
+        return MTURK_FEE
+    if provider == Provider.PROLIFIC:
+        return Decimal(str(settings.TASKADMIN_PROLIFIC_FEE))
+    return Decimal(0)
+
+
+def hourly_rate(reward, provider, minutes):
+    """What a worker earns per hour at `minutes` a unit, in currency units."""
+    return (reward_in_currency(reward, provider) * 60 / minutes).quantize(CENT)

@@ -1,0 +1,254 @@
+"""What Mephisto and the providers do with each value, as rules a run is checked against.
+
+Two strengths, side by side: an ERROR blocks saving (the run would not launch,
+or would pay the wrong amount); a WARNING is shown beside its field and saving
+needs the user to tick that they have read it (the run launches, but maybe not
+as intended). Each message says why, so people can decide.
+
+Field-level rules that hold for every provider (a reward has at most two
+decimals, durations are at least a second, ...) live on the model's fields;
+the rules here depend on the provider or on several fields at once.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from tasks import money
+from tasks.durations import humanize_seconds
+from tasks.models import MTURK_PROVIDERS, Provider, TaskRun
+
+ERROR = "error"
+WARNING = "warning"
+
+MTURK_LONGEST = 365 * 86400
+MTURK_SHORTEST = 30
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    strength: str
+    field: str
+    reads: tuple  # the fields it looks at: it is skipped while any of them is empty
+    providers: tuple | None  # None: every provider
+    broken: Callable  # run -> bool
+    message: Callable  # run -> str
+
+    def applies_to(self, run):
+        if self.providers is not None and run.provider not in self.providers:
+            return False
+        return all(getattr(run, name) not in (None, "") for name in self.reads)
+
+
+def _shared_name_runs(run):
+    return list(
+        TaskRun.objects.filter(task_name=run.task_name)
+        .exclude(pk=run.pk)
+        .order_by("-created_at")
+        .values_list("pk", "task_title")[:6]
+    )
+
+
+def _shared_name_message(run):
+    others = _shared_name_runs(run)
+    listed = ", ".join(f"#{pk} {title}" for pk, title in others[:5])
+    more = " and more" if len(others) > 5 else ""
+    return (
+        f"Other runs use the task name “{run.task_name}” ({listed}{more}): together they form "
+        "one Mephisto task, so maximum units per worker counts across all of them. "
+        f"Use a new name such as “{next_task_name(run.task_name)}” to make this a task of its own."
+    )
+
+
+def next_task_name(name):
+    """pilot → pilot-2 → pilot-3: the next free-looking name in a series."""
+    stem, dash, number = name.rpartition("-")
+    if dash and number.isdigit():
+        return f"{stem}-{int(number) + 1}"
+    return f"{name}-2"
+
+
+def _prolific_minimum(run):
+    return _rate_of(run) < _min_rate()
+
+
+def _rate_of(run):
+    return money.hourly_rate(run.task_reward, run.provider, run.estimated_minutes)
+
+
+def _min_rate():
+    return money.CENT * round(float(settings.TASKADMIN_PROLIFIC_MIN_HOURLY_RATE) * 100)
+
+
+RULES = (
+    # -- Errors ----------------------------------------------------------------------
+    Rule(
+        "mturk_reward_positive",
+        ERROR,
+        "task_reward",
+        ("task_reward",),
+        MTURK_PROVIDERS,
+        lambda run: run.task_reward <= 0,
+        lambda run: "MTurk does not post unpaid tasks: give a reward above $0.00.",
+    ),
+    Rule(
+        "mturk_title_length",
+        ERROR,
+        "task_title",
+        ("task_title",),
+        MTURK_PROVIDERS,
+        lambda run: len(run.task_title) > 128,
+        lambda run: (
+            f"MTurk takes at most 128 characters in a title; this one has {len(run.task_title)}."
+        ),
+    ),
+    Rule(
+        "mturk_description_length",
+        ERROR,
+        "task_description",
+        ("task_description",),
+        MTURK_PROVIDERS,
+        lambda run: len(run.task_description) > 2000,
+        lambda run: (
+            "MTurk takes at most 2,000 characters in a description; "
+            f"this one has {len(run.task_description):,}."
+        ),
+    ),
+    Rule(
+        "mturk_tags_length",
+        ERROR,
+        "task_tags",
+        ("task_tags",),
+        MTURK_PROVIDERS,
+        lambda run: len(run.task_tags) > 1000,
+        lambda run: (
+            f"MTurk takes at most 1,000 characters of keywords; these have {len(run.task_tags):,}."
+        ),
+    ),
+    *(
+        Rule(
+            f"mturk_{name}_range",
+            ERROR,
+            name,
+            (name,),
+            MTURK_PROVIDERS,
+            lambda run, name=name: not MTURK_SHORTEST <= getattr(run, name) <= MTURK_LONGEST,
+            lambda run: "MTurk accepts between 30 seconds and 365 days here.",
+        )
+        for name in ("task_lifetime_in_seconds", "assignment_duration_in_seconds")
+    ),
+    Rule(
+        "prolific_whole_cents",
+        ERROR,
+        "task_reward",
+        ("task_reward",),
+        (Provider.PROLIFIC,),
+        lambda run: run.task_reward != run.task_reward.to_integral_value(),
+        lambda run: (
+            "Prolific pays whole cents and Mephisto passes int(task_reward): "
+            f"{run.task_reward} would pay {int(run.task_reward)}. Enter whole cents, such as 70."
+        ),
+    ),
+    Rule(
+        "prolific_reward_positive",
+        ERROR,
+        "task_reward",
+        ("task_reward",),
+        (Provider.PROLIFIC,),
+        lambda run: run.task_reward <= 0,
+        lambda run: "Prolific does not run unpaid studies: give a reward in cents, such as 70.",
+    ),
+    Rule(
+        "prolific_needs_minutes",
+        ERROR,
+        "estimated_minutes",
+        (),
+        (Provider.PROLIFIC,),
+        lambda run: not run.estimated_minutes,
+        lambda run: "Prolific needs the estimated completion time to judge the hourly rate.",
+    ),
+    Rule(
+        "prolific_minimum_rate",
+        ERROR,
+        "task_reward",
+        ("task_reward", "estimated_minutes"),
+        (Provider.PROLIFIC,),
+        _prolific_minimum,
+        lambda run: (
+            f"Prolific requires at least {money.prolific_currency()}{_min_rate()} an hour: "
+            f"{int(run.task_reward)}¢ for {run.estimated_minutes} minutes pays "
+            f"{money.prolific_currency()}{_rate_of(run)} an hour."
+        ),
+    ),
+    # -- Warnings --------------------------------------------------------------------
+    Rule(
+        "patience_shorter_than_two_assignments",
+        WARNING,
+        "no_submission_patience",
+        ("no_submission_patience", "assignment_duration_in_seconds"),
+        None,
+        lambda run: run.no_submission_patience < 2 * run.assignment_duration_in_seconds,
+        lambda run: (
+            f"Patience ({humanize_seconds(run.no_submission_patience)}) is shorter than twice the "
+            f"assignment duration ({humanize_seconds(run.assignment_duration_in_seconds)}): "
+            "Mephisto starts the patience clock at launch, so a healthy run whose first "
+            "submission takes longer is shut down."
+        ),
+    ),
+    Rule(
+        "resume_ignores_these_values",
+        WARNING,
+        "resume_incomplete_run",
+        (),
+        None,
+        lambda run: run.resume_incomplete_run,
+        lambda run: (
+            "Mephisto resumes the last run of this task name with that run's stored config, "
+            "so the other values here are ignored."
+        ),
+    ),
+    Rule(
+        "script_without_rebuild",
+        WARNING,
+        "post_install_script",
+        ("post_install_script",),
+        None,
+        lambda run: not run.force_rebuild,
+        lambda run: (
+            "The post-install script runs only when Mephisto rebuilds the webapp, which it "
+            "skips when the webapp has not changed: tick force rebuild to be sure it runs."
+        ),
+    ),
+    Rule(
+        "task_name_shared",
+        WARNING,
+        "task_name",
+        ("task_name",),
+        None,
+        lambda run: bool(_shared_name_runs(run)),
+        _shared_name_message,
+    ),
+)
+
+RULES_BY_CODE = {rule.code: rule for rule in RULES}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    strength: str
+    field: str
+    message: str
+
+
+def check(run, strength=None):
+    """The rules `run` breaks, in the order above; only one strength if given."""
+    return [
+        Finding(rule.code, rule.strength, rule.field, rule.message(run))
+        for rule in RULES
+        if (strength is None or rule.strength == strength)
+        and rule.applies_to(run)
+        and rule.broken(run)
+    ]
