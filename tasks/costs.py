@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tasks import money
-from tasks.models import MTURK_PROVIDERS, Provider
+from tasks.providers import MTURK_PROVIDERS, Provider
 
 
 @dataclass(frozen=True)

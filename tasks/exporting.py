@@ -9,7 +9,8 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tasks.models import BLUEPRINT_MAIN_ARGUMENT, Provider, TaskRun
+from tasks.models import TaskRun
+from tasks.providers import BLUEPRINT_MAIN_ARGUMENT, Provider
 
 JSON_CONTENT_TYPE = "application/json"
 FORMATS = ("json",)

@@ -75,6 +75,10 @@ class TaskRunForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the version
+        if not self.is_bound and self.instance.task_title:
+            # Opening an existing run (or a clone of one) shows its warnings at
+            # once, so they can be read and ticked before the first save.
+            self.warnings = rules.check(self.instance, rules.WARNING)
         self.helper.layout = self._layout()
 
     @property
@@ -138,8 +142,12 @@ class TaskRunForm(forms.ModelForm):
             )
         self.instance.acknowledged_warnings = [w.code for w in self.warnings]
 
-    def is_acknowledged(self, code):
-        return code in (self.cleaned_data.get("acknowledge") or ())
+    @property
+    def field_error_count(self):
+        """Fields with a mistake to correct: unread warnings and conflicts are told apart."""
+        return len(
+            [name for name in self.errors if name not in ("acknowledge", "version", "__all__")]
+        )
 
     def _check_version(self, loaded):
         current = TaskRun.objects.get(pk=self.instance.pk)

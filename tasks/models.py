@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from tasks import money
+from tasks.providers import LIVE_PROVIDERS, Architect, Blueprint, Provider
 from tasks.tags import normalize_tags, split_tags
 from tasks.validators import (
     validate_blueprint_path,
@@ -25,41 +27,6 @@ WHOLE_SECONDS = " Whole seconds; you may also type units such as 30m, 12h or 1d 
 
 class EditConflict(Exception):
     """Someone else saved the run after this copy of it was loaded."""
-
-
-class Provider(models.TextChoices):
-    MOCK = "mock", "Mock (local testing)"
-    INHOUSE = "inhouse", "In-house"
-    MTURK = "mturk", "MTurk (live, paid)"
-    MTURK_SANDBOX = "mturk_sandbox", "MTurk sandbox"
-    PROLIFIC = "prolific", "Prolific (live, paid)"
-
-
-# Providers where workers are paid real money.
-LIVE_PROVIDERS = (Provider.MTURK, Provider.PROLIFIC)
-MTURK_PROVIDERS = (Provider.MTURK, Provider.MTURK_SANDBOX)
-
-
-class Architect(models.TextChoices):
-    LOCAL = "local", "local"
-    HEROKU = "heroku", "heroku"
-    EC2 = "ec2", "ec2"
-
-
-class Blueprint(models.TextChoices):
-    STATIC_TASK = "static_task", "static_task"
-    STATIC_REACT_TASK = "static_react_task", "static_react_task"
-    REMOTE_PROCEDURE = "remote_procedure", "remote_procedure"
-    PARLAI_CHAT = "parlai_chat", "parlai_chat"
-
-
-# The argument each blueprint cannot launch without, written from blueprint_source.
-BLUEPRINT_MAIN_ARGUMENT = {
-    Blueprint.STATIC_TASK: "task_source",
-    Blueprint.STATIC_REACT_TASK: "task_source",
-    Blueprint.REMOTE_PROCEDURE: "task_source",
-    Blueprint.PARLAI_CHAT: "world_file",
-}
 
 
 class TaskRun(models.Model):
@@ -489,6 +456,10 @@ class TaskRun(models.Model):
         if not claimed:
             raise EditConflict(f"Run #{self.pk} changed since version {self.version} was loaded.")
         self.version += 1
+
+    @property
+    def reward_display(self):
+        return money.format_reward(self.task_reward, self.provider)
 
     @property
     def is_live(self):

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from tasks.models import MTURK_PROVIDERS, Provider
+from tasks.providers import MTURK_PROVIDERS, Provider
 
 CENT = Decimal("0.01")
 

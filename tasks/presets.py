@@ -1,6 +1,6 @@
 """One-click starting points for the common launch setups."""
 
-from tasks.models import Architect, Blueprint, Provider
+from tasks.providers import Architect, Blueprint, Provider
 
 PRESETS = {
     "local-mock": (

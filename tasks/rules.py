@@ -17,7 +17,8 @@ from django.conf import settings
 
 from tasks import money
 from tasks.durations import humanize_seconds
-from tasks.models import MTURK_PROVIDERS, Provider, TaskRun
+from tasks.models import TaskRun
+from tasks.providers import MTURK_PROVIDERS, Provider
 
 ERROR = "error"
 WARNING = "warning"

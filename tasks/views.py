@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tasks import display, exporting, history, listing
+from tasks import costs, display, exporting, history, listing, presets
 from tasks.downloads import attachment
 from tasks.forms import TaskRunForm
 from tasks.models import EditConflict, TaskRun
@@ -53,6 +53,7 @@ def run_detail(request, pk):
             "run": run,
             "groups": display.config_groups(run),
             "recent_versions": history.versions(run)[:5],
+            "estimate": costs.estimate(run),
             "config_json": exporting.dumps(exporting.run_to_config(run)),
         },
     )
@@ -60,6 +61,9 @@ def run_detail(request, pk):
 
 def _save_form(request, form, *, via):
     run = form.save(commit=False)
+    if run.acknowledged_warnings:
+        read = ", ".join(code.replace("_", " ") for code in run.acknowledged_warnings)
+        via = f"{via} (warnings read: {read})"
     run.record(by=request.user, via=via)
     return run
 
@@ -67,13 +71,20 @@ def _save_form(request, form, *, via):
 def _render_form(request, form, context):
     # 409 tells scripts and tests what the page tells people: not saved, conflict.
     status = 409 if form.conflict else 200
-    return render(request, "tasks/run_form.html", {"form": form, **context}, status=status)
+    context = {"form": form, "presets": presets.PRESETS, **context}
+    return render(request, "tasks/run_form.html", context, status=status)
+
+
+def _with_preset(request, run):
+    """Apply ?preset=... to an unsaved run, for a form that starts from it."""
+    presets.apply(run, request.GET.get("preset", ""))
+    return run
 
 
 @login_required
 @permission_required("tasks.add_taskrun", raise_exception=True)
 def run_create(request):
-    form = TaskRunForm(request.POST or None)
+    form = TaskRunForm(request.POST or None, instance=_with_preset(request, TaskRun()))
     if request.method == "POST" and form.is_valid():
         run = _save_form(request, form, via="browser")
         messages.success(request, f"Created “{run}”.")
@@ -90,7 +101,7 @@ def run_edit(request, pk):
             request, "This run was launched, so its config is read-only: clone it to change it."
         )
         return redirect(run)
-    form = TaskRunForm(request.POST or None, instance=run)
+    form = TaskRunForm(request.POST or None, instance=_with_preset(request, run))
     if request.method == "POST" and form.is_valid():
         try:
             run = _save_form(request, form, via="browser")
@@ -109,7 +120,10 @@ def run_edit(request, pk):
 @permission_required(["tasks.view_taskrun", "tasks.add_taskrun"], raise_exception=True)
 def run_clone(request, pk):
     original = _get_run(pk)
-    form = TaskRunForm(request.POST or None, instance=original.clone(by=request.user, save=False))
+    form = TaskRunForm(
+        request.POST or None,
+        instance=_with_preset(request, original.clone(by=request.user, save=False)),
+    )
     if request.method == "POST" and form.is_valid():
         run = _save_form(request, form, via=f"browser: clone of #{original.pk}")
         messages.success(request, f"Created “{run}” as a clone of #{original.pk}.")

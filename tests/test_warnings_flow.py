@@ -1,0 +1,94 @@
+"""A warning holds the save back until the user ticks that they have read it."""
+
+from decimal import Decimal
+
+from django.urls import reverse
+
+from tasks.models import TaskRun
+from tests.conftest import form_data
+from tests.html import field_block
+
+CREATE = reverse("tasks:run-create")
+SHORT_PATIENCE = {"no_submission_patience": "30m", "assignment_duration_in_seconds": "30m"}
+
+
+def test_a_warning_is_shown_beside_its_field_and_nothing_is_saved(editor_client):
+    response = editor_client.post(CREATE, form_data(**SHORT_PATIENCE))
+    assert response.status_code == 200
+    assert not TaskRun.objects.exists()
+    block = field_block(response.text, "no_submission_patience")
+    assert "Mephisto starts the patience clock at launch" in block
+    assert 'name="acknowledge" value="patience_shorter_than_two_assignments"' in block
+    assert "I have read this" in block
+    assert "Read the warning marked below and tick “I have read this” to save." in response.text
+
+
+def test_ticking_the_warning_saves_and_the_history_records_it(editor_client):
+    response = editor_client.post(
+        CREATE, form_data(**SHORT_PATIENCE, acknowledge="patience_shorter_than_two_assignments")
+    )
+    assert response.status_code == 302
+    run = TaskRun.objects.get()
+    assert run.acknowledged_warnings == ["patience_shorter_than_two_assignments"]
+    record = run.history.get()
+    assert record.acknowledged_warnings == ["patience_shorter_than_two_assignments"]
+    assert record.history_change_reason == (
+        "browser (warnings read: patience shorter than two assignments)"
+    )
+
+
+def test_every_warning_must_be_ticked(editor_client):
+    data = form_data(
+        **SHORT_PATIENCE,
+        resume_incomplete_run=True,
+        acknowledge="patience_shorter_than_two_assignments",
+    )
+    response = editor_client.post(CREATE, data)
+    assert "Read the warning marked below" in response.text
+    assert (
+        'value="patience_shorter_than_two_assignments" id="acknowledge-patience_shorter_than_two_assignments" checked'
+        in response.text
+    )
+    assert not TaskRun.objects.exists()
+
+
+def test_a_run_without_warnings_saves_with_none_recorded(editor_client):
+    editor_client.post(CREATE, form_data())
+    assert TaskRun.objects.get().acknowledged_warnings == []
+
+
+def test_cloning_a_named_run_shows_the_shared_name_warning_with_a_suggestion(
+    editor_client, make_run
+):
+    original = make_run(task_name="study-pilot", task_title="Pilot")
+    html = editor_client.get(reverse("tasks:run-clone", args=[original.pk])).text
+    block = field_block(html, "task_name")
+    assert "Other runs use the task name “study-pilot”" in block
+    assert "Use a new name such as “study-pilot-2” to make this a task of its own." in block
+
+
+def test_a_clone_renamed_as_suggested_saves_without_warnings(editor_client, make_run):
+    original = make_run(task_name="study-pilot")
+    response = editor_client.post(
+        reverse("tasks:run-clone", args=[original.pk]),
+        form_data(original, task_name="study-pilot-2"),
+    )
+    assert response.status_code == 302
+
+
+def test_the_admin_holds_back_a_save_with_unread_warnings(client, editor, make_run):
+    client.force_login(editor)
+    run = make_run(task_reward=Decimal("0.50"))
+    change = reverse("admin:tasks_taskrun_change", args=[run.pk])
+    response = client.post(change, form_data(run, resume_incomplete_run=True, _save=""))
+    assert response.status_code == 200
+    assert "Mephisto resumes the last run of this task name" in response.text
+    response = client.post(
+        change,
+        form_data(
+            run, resume_incomplete_run=True, acknowledge="resume_ignores_these_values", _save=""
+        ),
+    )
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.resume_incomplete_run
