@@ -75,6 +75,9 @@ class TaskRunForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the version
+        reward = self.instance.task_reward
+        if self.instance.provider == "prolific" and reward is not None and reward % 1 == 0:
+            self.initial["task_reward"] = int(reward)  # cents: "150", not "150.00"
         if not self.is_bound and self.instance.task_title:
             # Opening an existing run (or a clone of one) shows its warnings at
             # once, so they can be read and ticked before the first save.

@@ -55,6 +55,7 @@ def test_prolific_form_asks_for_cents_and_shows_the_currency(editor_client, make
     run = make_run(provider="prolific", task_reward=Decimal("150"), estimated_minutes=10)
     block = field_block(editor_client.get(f"/runs/{run.pk}/edit/").text, "task_reward")
     assert ">¢</span>" in block
+    assert 'value="150"' in block
     assert "= 150¢ ($1.50) per unit" in block
 
 
