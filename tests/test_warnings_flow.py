@@ -45,10 +45,8 @@ def test_every_warning_must_be_ticked(editor_client):
     )
     response = editor_client.post(CREATE, data)
     assert "Read the warning marked below" in response.text
-    assert (
-        'value="patience_shorter_than_two_assignments" id="acknowledge-patience_shorter_than_two_assignments" checked'
-        in response.text
-    )
+    code = "patience_shorter_than_two_assignments"
+    assert f'value="{code}" id="acknowledge-{code}" checked' in response.text
     assert not TaskRun.objects.exists()
 
 
