@@ -157,15 +157,26 @@ def test_mock_runs_may_time_out_in_seconds():
 # -- Warnings -------------------------------------------------------------------------
 
 
-def test_patience_of_twice_the_assignment_draws_no_warning():
-    assert (
-        warning_codes(run_for(no_submission_patience=3600, assignment_duration_in_seconds=1800))
-        == []
-    )
+# Each provider with a reward it accepts, so that only the warning under test shows.
+PROVIDERS = {
+    "mock": {"provider": "mock"},
+    "inhouse": {"provider": "inhouse"},
+    "mturk": {"provider": "mturk"},
+    "mturk_sandbox": {"provider": "mturk_sandbox"},
+    "prolific": {"provider": "prolific", "task_reward": Decimal("150"), "estimated_minutes": 10},
+}
+per_provider = pytest.mark.parametrize("setup", PROVIDERS.values(), ids=PROVIDERS.keys())
 
 
-def test_patience_shorter_than_twice_the_assignment_warns_with_its_reason():
-    run = run_for(no_submission_patience=3599, assignment_duration_in_seconds=1800)
+@per_provider
+def test_patience_of_twice_the_assignment_draws_no_warning(setup):
+    run = run_for(**setup, no_submission_patience=3600, assignment_duration_in_seconds=1800)
+    assert warning_codes(run) == []
+
+
+@per_provider
+def test_patience_shorter_than_twice_the_assignment_warns_with_its_reason(setup):
+    run = run_for(**setup, no_submission_patience=3599, assignment_duration_in_seconds=1800)
     (finding,) = rules.check(run, rules.WARNING)
     assert finding.field == "no_submission_patience"
     assert finding.message == (
@@ -175,14 +186,23 @@ def test_patience_shorter_than_twice_the_assignment_warns_with_its_reason():
     )
 
 
-def test_resuming_warns_that_the_values_here_are_ignored():
-    assert warning_codes(run_for(resume_incomplete_run=False)) == []
-    assert warning_codes(run_for(resume_incomplete_run=True)) == ["resume_ignores_these_values"]
+@per_provider
+def test_resuming_warns_that_the_values_here_are_ignored(setup):
+    assert warning_codes(run_for(**setup, resume_incomplete_run=False)) == []
+    assert warning_codes(run_for(**setup, resume_incomplete_run=True)) == [
+        "resume_ignores_these_values"
+    ]
 
 
-def test_a_post_install_script_without_rebuild_warns():
-    assert warning_codes(run_for(post_install_script="link.sh", force_rebuild=True)) == []
-    assert warning_codes(run_for(post_install_script="link.sh")) == ["script_without_rebuild"]
+@per_provider
+def test_a_post_install_script_without_rebuild_warns(setup):
+    assert warning_codes(run_for(**setup, post_install_script="a.sh", force_rebuild=True)) == []
+    assert warning_codes(run_for(**setup, post_install_script="a.sh")) == ["script_without_rebuild"]
+
+
+@per_provider
+def test_the_warned_runs_are_valid_for_their_provider(setup):
+    run_for(**setup, resume_incomplete_run=True).full_clean()
 
 
 def test_a_shared_task_name_warns_listing_the_other_runs(make_run):
