@@ -7,6 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from tasks import exporting
 from tasks.downloads import attachment
+from tasks.fields import DurationInput
 from tasks.forms import TaskRunForm
 from tasks.models import EditConflict, TaskRun
 
@@ -100,6 +101,13 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             # Someone saved between the form's version check and this save
             # (the transaction rolled back): going again shows the conflict.
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # The admin gives integer columns a number input, in which a browser
+        # cannot type "1d 12h": durations keep the form's text input and hint.
+        if db_field.name in TaskRun.DURATION_FIELDS:
+            kwargs["widget"] = DurationInput
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         via = "admin"

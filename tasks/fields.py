@@ -26,6 +26,12 @@ class DurationInput(forms.TextInput):
         return context
 
 
+class TagsInput(forms.TextInput):
+    """A text input followed by a place for the run form's script to show the tags as chips."""
+
+    template_name = "tasks/widgets/tags.html"
+
+
 class DurationSecondsField(forms.IntegerField):
     """Whole seconds, typed as seconds ("45") or in units ("30m", "1d 12h")."""
 

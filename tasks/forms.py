@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from tasks import costs, money, rules
 from tasks.conflicts import Conflict
-from tasks.fields import DurationSecondsField, JSONObjectField
+from tasks.fields import DurationSecondsField, JSONObjectField, TagsInput
 from tasks.models import TaskRun
 
 WARNING_RULES = [rule for rule in rules.RULES if rule.strength == rules.WARNING]
@@ -48,8 +48,10 @@ class TaskRunForm(forms.ModelForm):
             "task_description": forms.Textarea(attrs={"rows": 4}),
             # Text, not a number input: the browser would round or refuse 0.005
             # silently, where the server says what is wrong.
-            "task_reward": forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-            "task_tags": forms.TextInput(attrs={"autocomplete": "off"}),
+            "task_reward": forms.TextInput(
+                attrs={"inputmode": "decimal", "autocomplete": "off", "data-money": ""}
+            ),
+            "task_tags": TagsInput(attrs={"autocomplete": "off"}),
             "task_name": forms.TextInput(
                 attrs={"autocomplete": "off", "placeholder": "defaults to the blueprint type"}
             ),

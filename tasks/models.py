@@ -1,4 +1,5 @@
 import copy
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -349,6 +350,9 @@ class TaskRun(models.Model):
         "submission_timeout",
     )
     LIMIT_FIELDS = ("allowed_concurrent", "maximum_units_per_worker", "max_num_concurrent_units")
+    # A reward above this, per unit in the provider's currency, is allowed but
+    # likely a typo: a warning (tasks/rules.py) asks for a tick before saving.
+    REWARD_CONFIRM_ABOVE = Decimal("50.00")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -185,6 +185,21 @@ RULES = (
     ),
     # -- Warnings --------------------------------------------------------------------
     Rule(
+        "reward_above_confirm_threshold",
+        WARNING,
+        "task_reward",
+        ("task_reward",),
+        None,
+        lambda run: (
+            money.reward_in_currency(run.task_reward, run.provider) > TaskRun.REWARD_CONFIRM_ABOVE
+        ),
+        lambda run: (
+            f"{money.format_reward(run.task_reward, run.provider)} per unit is more than "
+            f"{money.currency_symbol(run.provider)}{TaskRun.REWARD_CONFIRM_ABOVE}: make sure it "
+            "is not a typo before workers are paid it."
+        ),
+    ),
+    Rule(
         "patience_shorter_than_two_assignments",
         WARNING,
         "no_submission_patience",

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks import costs, display, exporting, history, listing, presets
 from tasks.downloads import attachment
+from tasks.durations import humanize_seconds
 from tasks.forms import TaskRunForm
 from tasks.models import EditConflict, TaskRun
 
@@ -129,6 +130,53 @@ def run_clone(request, pk):
         messages.success(request, f"Created “{run}” as a clone of #{original.pk}.")
         return redirect(run)
     return _render_form(request, form, {"mode": "clone", "original": original})
+
+
+@login_required
+@require_POST
+def run_preview(request, pk=None):
+    """What a run form's current values export as, for the form's live preview.
+
+    Takes the form's fields as posted (CSRF token included) and answers JSON:
+    `config` is the text a download of the saved run would hold (None while
+    something stops the save), `errors` lists what stops it and `warnings` what
+    will need a tick, both in form order, and `durations` says each valid
+    duration in words. With `pk` it previews an edit of that run, so the rules
+    compare it with the other runs; nothing is saved either way.
+    """
+    # The permission of the form being previewed: editing, or creating (new, clone).
+    if not request.user.has_perm("tasks.change_taskrun" if pk else "tasks.add_taskrun"):
+        raise PermissionDenied
+    form = TaskRunForm(request.POST, instance=_get_run(pk) if pk else TaskRun())
+    form.is_valid()
+    # Unread warnings hold a save back but do not change what is exported.
+    errors = {name: messages for name, messages in form.errors.items() if name != "acknowledge"}
+    return JsonResponse(
+        {
+            "config": None if errors else exporting.dumps(exporting.run_to_config(form.instance)),
+            "errors": [
+                {
+                    "field": name,
+                    "label": form[name].label if name in form.fields else "",
+                    "messages": list(messages),
+                }
+                for name, messages in errors.items()
+            ],
+            "warnings": [
+                {
+                    "field": warning.field,
+                    "label": form[warning.field].label,
+                    "message": warning.message,
+                }
+                for warning in form.warnings
+            ],
+            "durations": {
+                name: humanize_seconds(form.cleaned_data[name])
+                for name in TaskRun.DURATION_FIELDS
+                if name in form.cleaned_data
+            },
+        }
+    )
 
 
 @login_required

@@ -1,0 +1,250 @@
+"""Filling in the run form in a real browser: mistakes, live help, preview, guard, keyboard."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tasks.durations import ACCEPTED
+from tasks.models import TaskRun
+from tests.browser.conftest import PHONE, screenshot
+
+REWARD_DECIMALS = "Use at most 2 decimal places: providers pay in whole cents."
+DURATION_INVALID = f"Enter {ACCEPTED}."
+
+
+def fill_valid(page, **overrides):
+    values = {
+        "Task title": "Label the pictures",
+        "Task description": "Look at each picture and pick the label that fits best.",
+        "Task reward": "0.50",
+        "Task tags": "images, labelling",
+        **overrides,
+    }
+    for label, value in values.items():
+        page.get_by_label(label).fill(value)
+
+
+def wait_for_preview(page):
+    expect(page.locator("#run-form")).to_have_attribute("data-preview-state", "ready")
+
+
+def test_person_logs_in_fixes_two_mistakes_and_saves_a_run(page, editor):
+    page.goto(reverse("tasks:run-list"))
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Task runs")).to_be_visible()
+
+    page.get_by_role("link", name="New run").first.click()
+    fill_valid(page, **{"Task reward": "0.005"})
+    lifetime = page.get_by_label("Task lifetime in seconds")
+    lifetime.fill("12x")
+    page.get_by_label("Assignment duration in seconds").fill("45m")
+    expect(page.locator("#id_assignment_duration_in_seconds_human")).to_have_text("45 minutes")
+    page.get_by_role("button", name="Create run").click()
+
+    reward = page.get_by_label("Task reward")
+    expect(page.locator("#id_task_reward_error")).to_have_text(REWARD_DECIMALS)
+    expect(page.locator("#id_task_lifetime_in_seconds_error")).to_have_text(DURATION_INVALID)
+    expect(page.locator("#form-errors")).to_contain_text(
+        "Please correct the 2 fields marked below; everything you typed is kept."
+    )
+    # The messages belong to their inputs, and the first one has the focus.
+    expect(reward).to_have_attribute("aria-invalid", "true")
+    expect(reward).to_have_attribute(
+        "aria-describedby", "id_task_reward_helptext id_task_reward_error"
+    )
+    expect(lifetime).to_have_attribute(
+        "aria-describedby", "id_task_lifetime_in_seconds_helptext id_task_lifetime_in_seconds_error"
+    )
+    expect(reward).to_be_focused()
+    page.locator("#form-errors").get_by_role("link", name="Task lifetime in seconds").click()
+    expect(lifetime).to_be_focused()
+    # Everything typed is kept, mistakes included.
+    expect(reward).to_have_value("0.005")
+    expect(lifetime).to_have_value("12x")
+    expect(page.get_by_label("Task title")).to_have_value("Label the pictures")
+    expect(page.get_by_label("Assignment duration in seconds")).to_have_value("45m")
+    wait_for_preview(page)
+    screenshot(page, "form-with-errors")
+
+    reward.fill("0.5")
+    reward.blur()
+    expect(reward).to_have_value("0.50")
+    lifetime.fill("1d 12h")
+    expect(page.locator("#id_task_lifetime_in_seconds_human")).to_have_text("1 day 12 hours")
+    # Fixed fields lose their old message as soon as the server accepts them.
+    expect(page.locator("#id_task_reward_error")).to_be_hidden()
+    expect(lifetime).not_to_have_attribute("aria-invalid", "true")
+    wait_for_preview(page)
+    screenshot(page, "form-valid")
+    page.get_by_role("button", name="Create run").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Created “Label the pictures”.")
+    run = TaskRun.objects.get()
+    assert (run.task_reward, run.task_lifetime_in_seconds) == (Decimal("0.50"), 129600)
+    assert run.assignment_duration_in_seconds == 2700
+    screenshot(page, "detail")
+
+
+def test_duration_shows_in_words_as_typed_and_says_what_is_accepted(page, log_in, editor):
+    log_in(editor)
+    page.goto(reverse("tasks:run-create"))
+    duration = page.get_by_label("Submission timeout")
+    hint = page.locator("#id_submission_timeout_human")
+    expect(hint).to_have_text("10 minutes")
+    duration.fill("90s")
+    expect(hint).to_have_text("1 minute 30 seconds")
+    duration.fill("-5m")
+    expect(hint).to_have_text(DURATION_INVALID)
+    duration.fill("31d")
+    expect(hint).to_have_text("31 days")
+
+
+def test_tags_show_as_chips_with_duplicates_and_blanks_dropped(page, log_in, editor):
+    log_in(editor)
+    page.goto(reverse("tasks:run-create"))
+    page.get_by_label("Task tags").press_sequentially("images, , Images,  fast   labelling ,")
+    chips = page.locator(".tag-chips li")
+    expect(chips).to_have_text(["images", "fast labelling", "Images"])
+    expect(page.locator(".tag-chips li.tag-chip-dropped")).to_have_text(["Images"])
+    expect(page.locator(".tag-dropped")).to_have_text(
+        "Dropped when saved: “Images” (same as “images”), 1 blank."
+    )
+    fill_valid(page, **{"Task tags": "images, , Images,  fast   labelling ,"})
+    wait_for_preview(page)
+    preview = json.loads(page.locator("#preview-json").text_content())
+    assert preview["mephisto"]["task"]["task_tags"] == "images, fast labelling"
+
+
+def test_live_preview_equals_the_downloaded_export(page, log_in, editor):
+    log_in(editor)
+    page.goto(reverse("tasks:run-create"))
+    expect(page.locator("#preview-errors")).to_contain_text("Task title: This field is required.")
+    fill_valid(page, **{"Task name": "pictures-1", "Task tags": "images, Images, cats"})
+    page.get_by_label("Task lifetime in seconds").fill("2d")
+    page.get_by_label("Aux parameters").fill('{"zeta": [1, 2.5], "alpha": "café ${name}"}')
+    wait_for_preview(page)
+    preview = page.locator("#preview-json").text_content()
+    assert json.loads(preview)["mephisto"]["task"]["task_lifetime_in_seconds"] == 172800
+
+    page.get_by_role("button", name="Create run").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export JSON").click()
+    assert Path(download.value.path()).read_bytes() == preview.encode()
+
+
+def test_large_reward_asks_for_a_tick_before_saving(page, log_in, editor):
+    log_in(editor)
+    page.goto(reverse("tasks:run-create"))
+    fill_valid(page, **{"Task reward": "500"})
+    warning = (
+        "$500.00 per unit is more than $50.00: make sure it is not a typo before workers"
+        " are paid it."
+    )
+    # The preview says so while typing ...
+    expect(page.locator("#preview-warnings")).to_contain_text(f"Task reward: {warning}")
+    page.get_by_role("button", name="Create run").click()
+
+    # ... and saving waits for the tick beside the reward.
+    expect(page.locator("#unread-warnings")).to_have_text(
+        "Read the warning marked below and tick “I have read this” to save."
+    )
+    expect(page.locator("#warning-reward_above_confirm_threshold")).to_contain_text(warning)
+    assert not TaskRun.objects.exists()
+    screenshot(page, "form-reward-warning")
+    page.get_by_label("I have read this").check()
+    page.get_by_role("button", name="Create run").click()
+    expect(page.get_by_role("alert")).to_contain_text("Created “Label the pictures”.")
+    assert TaskRun.objects.get().task_reward == Decimal("500")
+
+
+def test_leaving_with_unsaved_changes_asks_first(page, log_in, editor):
+    log_in(editor)
+    page.goto(reverse("tasks:run-create"))
+    page.get_by_label("Task title").fill("Half typed")
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss() if len(dialogs) == 1 else dialog.accept()
+
+    page.on("dialog", answer)
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_label("Task title")).to_have_value("Half typed")
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_role("heading", name="Task runs")).to_be_visible()
+    assert dialogs == ["beforeunload", "beforeunload"]
+
+
+def test_saving_leaves_without_asking(page, log_in, editor):
+    log_in(editor)
+    page.goto(reverse("tasks:run-create"))
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    fill_valid(page)
+    page.get_by_role("button", name="Create run").click()
+    expect(page.get_by_role("alert")).to_contain_text("Created “Label the pictures”.")
+    assert dialogs == []
+
+
+def test_every_input_is_labelled_and_tab_order_follows_the_page(page, log_in, editor):
+    log_in(editor)
+    page.goto(reverse("tasks:run-create"))
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('#run-form input:not([type=hidden]),'
+                 + ' #run-form textarea, #run-form select')]
+              .filter((el) => !el.labels.length && !el.getAttribute('aria-label'))
+              .map((el) => el.name)"""
+    )
+    assert unlabelled == []
+
+    # The focusable controls from top to bottom, as a person sees them ...
+    in_visual_order = page.evaluate(
+        """() => [...document.querySelectorAll('#run-form input:not([type=hidden]),'
+                 + ' #run-form textarea, #run-form select, #run-form button, #run-form a[href]')]
+              .filter((el) => el.offsetParent !== null)
+              .map((el) => [el.getBoundingClientRect(), el.name || el.textContent.trim()])
+              .sort(([a], [b]) => a.top - b.top || a.left - b.left)
+              .map(([, name]) => name)"""
+    )
+    # ... are the order Tab visits them in.
+    page.get_by_label("Provider").focus()
+    tabbed = []
+    for _ in in_visual_order:
+        tabbed.append(
+            page.evaluate(
+                "document.activeElement.name || document.activeElement.textContent.trim()"
+            )
+        )
+        page.keyboard.press("Tab")
+    assert tabbed == in_visual_order
+    assert in_visual_order[:5] == [
+        "provider",
+        "architect",
+        "blueprint",
+        "blueprint_source",
+        "task_title",
+    ]
+
+
+def test_form_and_list_fit_a_phone_and_follow_dark_mode(new_context, log_in, editor, make_run):
+    make_run(task_title="Label the sentiment of short messages about the weather", task_name="w-1")
+    context = new_context(viewport=PHONE, color_scheme="dark")
+    log_in(editor, context=context)
+    page = context.new_page()
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+
+    page.goto(reverse("tasks:run-create"))
+    fill_valid(page)
+    wait_for_preview(page)
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    assert page.evaluate(fits)
+    screenshot(page, "form-phone-dark")
+
+    page.goto(reverse("tasks:run-list"))
+    assert page.evaluate(fits)
+    screenshot(page, "list-phone-dark")
