@@ -25,9 +25,13 @@
     }
   });
 
-  // -- After a failed submit, start where the first problem is.
-  const firstInvalid = form.querySelector(".is-invalid");
-  if (firstInvalid) firstInvalid.focus();
+  // -- After a failed submit, start where the first problem is: a field in
+  // error, or else a warning still to tick.
+  const unreadWarnings = document.getElementById("unread-warnings");
+  const firstProblem =
+    form.querySelector(".is-invalid") ||
+    (unreadWarnings && form.querySelector("input[name=acknowledge]:not(:checked)"));
+  if (firstProblem) firstProblem.focus();
 
   // -- A link to a field in an error list takes the keyboard there, not just the eyes.
   document.addEventListener("click", (event) => {

@@ -154,6 +154,7 @@ def test_large_reward_asks_for_a_tick_before_saving(page, log_in, editor):
         "Read the warning marked below and tick “I have read this” to save."
     )
     expect(page.locator("#warning-reward_above_confirm_threshold")).to_contain_text(warning)
+    expect(page.get_by_label("I have read this")).to_be_focused()
     assert not TaskRun.objects.exists()
     screenshot(page, "form-reward-warning")
     page.get_by_label("I have read this").check()
