@@ -4,6 +4,7 @@ tick, the live preview view and the page parts the form's script relies on."""
 import json
 from decimal import Decimal
 
+import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
@@ -89,14 +90,24 @@ def test_admin_durations_are_text_inputs_that_take_units(client, editor):
 # -- The live preview: the form's values in, the export (or what stops it) out.
 
 
-def test_preview_of_a_valid_form_is_the_export_of_the_saved_run_byte_for_byte(editor_client):
+@pytest.mark.parametrize(
+    "provider",
+    [
+        {"provider": "mturk_sandbox", "task_reward": "0.5"},
+        {"provider": "prolific", "task_reward": "150", "estimated_minutes": "10"},
+    ],
+    ids=["dollars", "cents"],
+)
+def test_preview_of_a_valid_form_is_the_export_of_the_saved_run_byte_for_byte(
+    editor_client, provider
+):
     data = form_data(
+        **provider,
         task_name="pictures-1",
         task_tags="images, , Images, cats",
         task_lifetime_in_seconds="1d 12h",
-        aux_parameters='{"zeta": [1, 2.5], "alpha": "café"}',
+        aux_parameters='{"zeta": [1, 2.5], "alpha": "café ${name}"}',
         task_description="Line one\r\nLine two",
-        provider="mturk_sandbox",
     )
     preview = editor_client.post(PREVIEW, data)
     editor_client.post(CREATE, data)
