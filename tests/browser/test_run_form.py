@@ -104,6 +104,23 @@ def test_duration_shows_in_words_as_typed_and_says_what_is_accepted(page, log_in
     expect(hint).to_have_text("31 days")
 
 
+def test_reward_shows_two_decimals_in_dollars_and_whole_cents_for_prolific(page, log_in, editor):
+    log_in(editor)
+    page.goto(reverse("tasks:run-create"))
+    reward = page.get_by_label("Task reward")
+    unit = page.locator("#div_id_task_reward [data-reward-unit]")
+    expect(unit).to_have_text("$")
+    reward.fill(".5")
+    reward.blur()
+    expect(reward).to_have_value("0.50")
+
+    page.get_by_label("Provider").select_option("prolific")
+    expect(unit).to_have_text("¢")
+    reward.fill("150")
+    reward.blur()
+    expect(reward).to_have_value("150")
+
+
 def test_tags_show_as_chips_with_duplicates_and_blanks_dropped(page, log_in, editor):
     log_in(editor)
     page.goto(reverse("tasks:run-create"))
