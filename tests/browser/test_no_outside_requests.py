@@ -10,6 +10,7 @@ from tests.browser.conftest import is_local
 
 def test_no_page_asks_for_anything_outside_127_0_0_1(page, log_in, superuser, make_run):
     run = make_run()
+    other = make_run(task_title="Another run")
     requested = []
     page.on("request", lambda request: requested.append(request.url))
 
@@ -22,10 +23,13 @@ def test_no_page_asks_for_anything_outside_127_0_0_1(page, log_in, superuser, ma
         reverse("tasks:run-edit", args=[run.pk]),
         reverse("tasks:run-clone", args=[run.pk]),
         reverse("tasks:run-delete", args=[run.pk]),
+        reverse("tasks:run-history", args=[run.pk]),
+        f"{reverse('tasks:runs-compare')}?pk={run.pk}&pk={other.pk}",
         reverse("admin:index"),
         reverse("admin:tasks_taskrun_changelist"),
         reverse("admin:tasks_taskrun_add"),
         reverse("admin:tasks_taskrun_change", args=[run.pk]),
+        reverse("admin:tasks_taskrun_history", args=[run.pk]),
     ]
     for url in pages:
         page.goto(url)  # waits for the page's scripts, styles and images
@@ -37,4 +41,5 @@ def test_no_page_asks_for_anything_outside_127_0_0_1(page, log_in, superuser, ma
     assert outside == []
     # The check saw the pages and what they load: scripts, styles, the preview.
     paths = {urlsplit(url).path for url in requested}
-    assert {*pages, "/static/tasks/run-form.js", reverse("tasks:run-preview")} <= paths
+    assert {urlsplit(url).path for url in pages} <= paths
+    assert {"/static/tasks/run-form.js", reverse("tasks:run-preview")} <= paths
