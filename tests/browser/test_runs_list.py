@@ -77,6 +77,8 @@ def test_viewer_sees_no_edit_buttons_and_gets_403_on_the_edit_url(page, log_in, 
     expect(page.get_by_role("link", name="Export JSON")).to_be_visible()
     for name in ("Edit", "Clone", "Delete"):
         expect(page.get_by_role("link", name=name, exact=True)).to_have_count(0)
+    for name in ("Mark as launched", "Archive"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
 
     response = page.goto(reverse("tasks:run-edit", args=[run.pk]))
     assert response.status == 403
