@@ -150,7 +150,7 @@ def run_preview(request, pk=None):
     form = TaskRunForm(request.POST, instance=_get_run(pk) if pk else TaskRun())
     form.is_valid()
     # Unread warnings hold a save back but do not change what is exported.
-    errors = {name: messages for name, messages in form.errors.items() if name != "acknowledge"}
+    errors = {name: texts for name, texts in form.errors.items() if name != "acknowledge"}
     return JsonResponse(
         {
             "config": None if errors else exporting.dumps(exporting.run_to_config(form.instance)),
@@ -158,9 +158,9 @@ def run_preview(request, pk=None):
                 {
                     "field": name,
                     "label": form[name].label if name in form.fields else "",
-                    "messages": list(messages),
+                    "messages": list(texts),
                 }
-                for name, messages in errors.items()
+                for name, texts in errors.items()
             ],
             "warnings": [
                 {
