@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -25,6 +26,14 @@ def fill_valid(page, **overrides):
     }
     for label, value in values.items():
         page.get_by_label(label).fill(value)
+
+
+@pytest.fixture
+def new_run_form(page, log_in, editor):
+    """The editor, logged in, on an empty new-run form."""
+    log_in(editor)
+    page.goto(reverse("tasks:run-create"))
+    return page
 
 
 def wait_for_preview(page):
@@ -90,9 +99,8 @@ def test_person_logs_in_fixes_two_mistakes_and_saves_a_run(page, editor):
     screenshot(page, "detail")
 
 
-def test_duration_shows_in_words_as_typed_and_says_what_is_accepted(page, log_in, editor):
-    log_in(editor)
-    page.goto(reverse("tasks:run-create"))
+@pytest.mark.usefixtures("new_run_form")
+def test_duration_shows_in_words_as_typed_and_says_what_is_accepted(page):
     duration = page.get_by_label("Submission timeout")
     hint = page.locator("#id_submission_timeout_human")
     expect(hint).to_have_text("10 minutes")
@@ -104,9 +112,8 @@ def test_duration_shows_in_words_as_typed_and_says_what_is_accepted(page, log_in
     expect(hint).to_have_text("31 days")
 
 
-def test_reward_shows_two_decimals_in_dollars_and_whole_cents_for_prolific(page, log_in, editor):
-    log_in(editor)
-    page.goto(reverse("tasks:run-create"))
+@pytest.mark.usefixtures("new_run_form")
+def test_reward_shows_two_decimals_in_dollars_and_whole_cents_for_prolific(page):
     reward = page.get_by_label("Task reward")
     unit = page.locator("#div_id_task_reward [data-reward-unit]")
     expect(unit).to_have_text("$")
@@ -121,9 +128,8 @@ def test_reward_shows_two_decimals_in_dollars_and_whole_cents_for_prolific(page,
     expect(reward).to_have_value("150")
 
 
-def test_tags_show_as_chips_with_duplicates_and_blanks_dropped(page, log_in, editor):
-    log_in(editor)
-    page.goto(reverse("tasks:run-create"))
+@pytest.mark.usefixtures("new_run_form")
+def test_tags_show_as_chips_with_duplicates_and_blanks_dropped(page):
     page.get_by_label("Task tags").press_sequentially("images, , Images,  fast   labelling ,")
     chips = page.locator(".tag-chips li")
     expect(chips).to_have_text(["images", "fast labelling", "Images"])
@@ -137,9 +143,8 @@ def test_tags_show_as_chips_with_duplicates_and_blanks_dropped(page, log_in, edi
     assert preview["mephisto"]["task"]["task_tags"] == "images, fast labelling"
 
 
-def test_live_preview_equals_the_downloaded_export(page, log_in, editor):
-    log_in(editor)
-    page.goto(reverse("tasks:run-create"))
+@pytest.mark.usefixtures("new_run_form")
+def test_live_preview_equals_the_downloaded_export(page):
     expect(page.locator("#preview-errors")).to_contain_text("Task title: This field is required.")
     fill_valid(page, **{"Task name": "pictures-1", "Task tags": "images, Images, cats"})
     page.get_by_label("Task lifetime in seconds").fill("2d")
@@ -154,9 +159,8 @@ def test_live_preview_equals_the_downloaded_export(page, log_in, editor):
     assert Path(download.value.path()).read_bytes() == preview.encode()
 
 
-def test_large_reward_asks_for_a_tick_before_saving(page, log_in, editor):
-    log_in(editor)
-    page.goto(reverse("tasks:run-create"))
+@pytest.mark.usefixtures("new_run_form")
+def test_large_reward_asks_for_a_tick_before_saving(page):
     fill_valid(page, **{"Task reward": "500"})
     warning = (
         "$500.00 per unit is more than $50.00: make sure it is not a typo before workers"
@@ -180,9 +184,8 @@ def test_large_reward_asks_for_a_tick_before_saving(page, log_in, editor):
     assert TaskRun.objects.get().task_reward == Decimal("500")
 
 
-def test_leaving_with_unsaved_changes_asks_first(page, log_in, editor):
-    log_in(editor)
-    page.goto(reverse("tasks:run-create"))
+@pytest.mark.usefixtures("new_run_form")
+def test_leaving_with_unsaved_changes_asks_first(page):
     page.get_by_label("Task title").fill("Half typed")
     dialogs = []
 
@@ -198,9 +201,8 @@ def test_leaving_with_unsaved_changes_asks_first(page, log_in, editor):
     assert dialogs == ["beforeunload", "beforeunload"]
 
 
-def test_saving_leaves_without_asking(page, log_in, editor):
-    log_in(editor)
-    page.goto(reverse("tasks:run-create"))
+@pytest.mark.usefixtures("new_run_form")
+def test_saving_leaves_without_asking(page):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
     fill_valid(page)
@@ -209,9 +211,8 @@ def test_saving_leaves_without_asking(page, log_in, editor):
     assert dialogs == []
 
 
-def test_every_input_is_labelled_and_tab_order_follows_the_page(page, log_in, editor):
-    log_in(editor)
-    page.goto(reverse("tasks:run-create"))
+@pytest.mark.usefixtures("new_run_form")
+def test_every_input_is_labelled_and_tab_order_follows_the_page(page):
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('#run-form input:not([type=hidden]),'
                  + ' #run-form textarea, #run-form select')]
