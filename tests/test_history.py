@@ -81,8 +81,10 @@ def test_history_page_lists_versions_newest_first_with_what_changed(
     run = make_run(task_title="One")
     run.task_title, run.task_reward = "Two", Decimal("1.00")
     run.record(by=editor, via="browser")
-    html = viewer_client.get(reverse("tasks:run-history", args=[run.pk])).text
-    assert html.index("v2") < html.index("v1")
+    response = viewer_client.get(reverse("tasks:run-history", args=[run.pk]))
+    assert [version.number for version in response.context["versions"]] == [2, 1]
+    html = response.text
+    assert html.index("<td>v2 ") < html.index("<td>v1</td>")
     assert "Task title, Task reward" in html
     assert ">browser<" in html
 
