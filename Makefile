@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint setup clean
+.PHONY: run serve test test-postgres load lint setup clean
 
 $(VENV)/.installed: pyproject.toml scripts/bootstrap
 	scripts/bootstrap
@@ -17,9 +17,24 @@ run: setup
 	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_admin
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
+## Production: migrate, collect static files (whitenoise serves them), run gunicorn
+## with WEB_CONCURRENCY workers (4). Needs the production environment: README "Production".
+serve: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
 ## The whole test suite, browser tests included.
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## The whole test suite on the local PostgreSQL (started and prepared when needed).
+test-postgres: setup
+	DATABASE_URL=$$(scripts/ensure-postgres $${PGDATABASE_NAME:-taskadmin}) $(PY) -m pytest $(PYTEST_ARGS)
+
+## Load test: 20 users for 60 s against gunicorn (4 workers) on PostgreSQL (bench/load.py --help).
+load: setup
+	$(PY) bench/load.py $(LOAD_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

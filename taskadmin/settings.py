@@ -5,10 +5,12 @@ README's "Configuration"). The defaults suit a laptop: SQLite next to the code.
 DEBUG is off unless set, and then SECRET_KEY must be given.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from xstatic.pkg import bootstrap as xstatic_bootstrap
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,11 +43,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "axes",
     "tasks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +59,8 @@ MIDDLEWARE = [
     # Records the logged-in user on history rows of saves that don't name one.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "taskadmin.urls"
@@ -89,6 +95,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+# Each gunicorn worker keeps its connection between requests (0 closes it after
+# each one), checking it is still alive before reusing it.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -96,6 +106,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# The lockout check first (it only watches logins), then Django's own.
+AUTHENTICATION_BACKENDS = [
+    "taskadmin.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -134,3 +150,57 @@ TASKADMIN_PAGE_SIZE = env.int("TASKADMIN_PAGE_SIZE", default=25)
 TASKADMIN_PROLIFIC_CURRENCY = env.str("TASKADMIN_PROLIFIC_CURRENCY", default="USD")
 TASKADMIN_PROLIFIC_MIN_HOURLY_RATE = env.float("TASKADMIN_PROLIFIC_MIN_HOURLY_RATE", default=8.0)
 TASKADMIN_PROLIFIC_FEE = env.float("TASKADMIN_PROLIFIC_FEE", default=0.333)
+# -- Login throttling (django-axes). After AXES_FAILURE_LIMIT failed logins for
+# one username from one address, that pair is refused for AXES_COOLOFF_MINUTES
+# (a 429 page), right password or not; a successful login clears the count.
+# Attempts are kept in the database, so every gunicorn worker sees them.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Keep the access log to failures: the load test logs in thousands of times.
+AXES_DISABLE_ACCESS_LOG = True
+
+# -- Security headers, on every response (development included, so tests see them).
+# X-Content-Type-Options: nosniff and Referrer-Policy: same-origin are Django's
+# defaults (SECURE_CONTENT_TYPE_NOSNIFF, SECURE_REFERRER_POLICY); say so here.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Only our own static files run: no inline script or style, no eval, nothing
+# from another host. Bootstrap's CSS draws its icons from data: SVGs.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Cookies scripts never read: forms carry the CSRF token in the page.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+
+# -- HTTPS. Set HTTPS=true when the site is served over HTTPS (the production
+# settings in the README): cookies only travel encrypted, plain HTTP redirects
+# to HTTPS, and browsers are told to use HTTPS only (HSTS). Off by default so a
+# laptop's http://127.0.0.1 works.
+HTTPS = env.bool("HTTPS", default=False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+# The proxy probes /healthz over plain HTTP on the inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
+# Behind a proxy that terminates TLS, Django sees plain HTTP; trust the proxy's
+# X-Forwarded-Proto only when the proxy sets it (and strips a client's own).
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
