@@ -98,9 +98,9 @@ def test_pages_escape_hostile_titles(hostile_run, editor_client, page_name):
     assert_escaped(response.content)
 
 
-@pytest.mark.parametrize("page", ["detail", "edit form", "clone form", "admin change form"])
-def test_pages_showing_every_field_escape_every_payload(hostile_run, editor_client, page):
-    response = editor_client.get(page_urls(*hostile_run)[page])
+@pytest.mark.parametrize("page_name", ["detail", "edit form", "clone form", "admin change form"])
+def test_pages_showing_every_field_escape_every_payload(hostile_run, editor_client, page_name):
+    response = editor_client.get(page_urls(*hostile_run)[page_name])
 
     assert_escaped(response.content, shown=(SCRIPT, IMG, SVG, TEXTAREA))
 
