@@ -75,9 +75,28 @@ class JSONObjectField(forms.JSONField):
                 raise ValidationError(
                     "Not valid JSON: nested too deeply.", code="invalid"
                 ) from None
+            except ValueError:
+                # Python refuses to read an integer of more than 4300 digits.
+                raise ValidationError(
+                    "Not valid JSON: a number is too long.", code="invalid"
+                ) from None
         return value
+
+    def bound_data(self, data, initial):
+        # Django's version re-parses the posted text to show it again and lets
+        # anything but a syntax error escape (a page of "[" overflows the
+        # stack): whatever to_python refused is shown back as typed.
+        try:
+            return super().bound_data(data, initial)
+        except (RecursionError, ValueError):
+            return forms.fields.InvalidJSONInput(data)
 
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
-        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+        text = json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+        if not text.isascii() and any("\ud800" <= char <= "\udfff" for char in text):
+            # An unpaired surrogate ("\\ud800" typed in, refused by the model)
+            # cannot be sent as UTF-8: show it escaped, as typed.
+            text = json.dumps(value, indent=2, cls=self.encoder)
+        return text

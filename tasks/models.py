@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import EMPTY_VALUES, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -434,6 +434,13 @@ class TaskRun(models.Model):
         from tasks import rules
 
         errors = {}
+        # Django skips a blank=True field's validators for every "empty" value,
+        # not only {}: [] and null would be saved (null then fails at the database).
+        if self.aux_parameters in EMPTY_VALUES and not isinstance(self.aux_parameters, dict):
+            try:
+                validate_json_object(self.aux_parameters)
+            except ValidationError as error:
+                errors["aux_parameters"] = error.error_list
         for finding in rules.check(self, rules.ERROR):
             errors.setdefault(finding.field, []).append(
                 ValidationError(finding.message, code=finding.code)

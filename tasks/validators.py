@@ -1,5 +1,6 @@
 """Reusable checks for task-run fields. Each message says what to do instead."""
 
+import math
 import re
 from pathlib import PurePosixPath
 
@@ -79,3 +80,34 @@ def validate_json_object(value):
             code="not_an_object",
             params={"kind": kind},
         )
+    # PostgreSQL refuses these when saving and SQLite's JSON check does too;
+    # say so here rather than fail at the database.
+    problem = _json_problem(value)
+    if problem:
+        raise ValidationError(problem, code="unstorable_json")
+
+
+_UNSTORABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _json_problem(value):
+    """What in a parsed JSON value no database can store as JSON, or None.
+
+    Walks the value without recursion: it may be nested as deep as the parser allows.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "Numbers must be finite: NaN, Infinity and values beyond 1e308 are not JSON."
+        elif isinstance(item, str) and _UNSTORABLE_TEXT.search(item):
+            return (
+                "Text cannot contain the NUL character (\\u0000) or an unpaired"
+                " surrogate escape (\\ud800 to \\udfff)."
+            )
+    return None
