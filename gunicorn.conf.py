@@ -20,3 +20,6 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 # Trust X-Forwarded-* only from a proxy on this machine.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# gunicorn 24+ opens a control socket in $HOME by default: one per user, so two
+# servers on one machine would fight over it. Nothing here uses it.
+control_socket_disable = True

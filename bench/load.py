@@ -1,0 +1,498 @@
+#!/usr/bin/env python
+"""Load test: gunicorn on PostgreSQL, simulated researchers, then a check that nothing was lost.
+
+    make load                                   (20 users, 60 seconds, 4 workers)
+    .venv/bin/python bench/load.py --users 5 --duration 10
+
+It prepares a PostgreSQL database of its own (scripts/ensure-postgres, then
+migrate and flush: everything in it is replaced), creates one user and one run
+per simulated user plus runs to list and search, starts gunicorn on a free
+loopback port with the production settings (DEBUG off), and runs the users for
+the given time. Each user logs in through the login page and then, at random,
+lists, searches, opens runs, edits its own run (a counter in the title and in
+aux_parameters), clones it and exports runs, with real forms and CSRF tokens.
+
+When the time is up it stops gunicorn and compares the database with what the
+successful writes imply: each user's run holds its last successful edit, and
+each successful clone exists exactly once. It prints requests per second,
+latency percentiles per action and overall, and the status codes; it exits
+non-zero on any 5xx, failed request, lost update or missing clone.
+Everything stays on 127.0.0.1.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections import Counter, defaultdict
+from decimal import Decimal
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+WORDS = ("pictures", "audio", "survey", "labels", "dialogue", "ranking", "summaries", "pilot")
+# How often each action is picked.
+ACTIONS = {
+    "list": 4,
+    "search": 3,
+    "detail": 3,
+    "edit": 3,
+    "clone": 1,
+    "export one": 2,
+    "export search": 1,
+}
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=20, help="concurrent users (20)")
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load (60)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
+    parser.add_argument("--runs", type=int, default=300, help="extra runs to list (300)")
+    parser.add_argument(
+        "--database", default="taskadmin_load", help="PostgreSQL database to use (taskadmin_load)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="random seed for the users' choices")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
+    return parser.parse_args()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_environment(database_url, port, workers):
+    return {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "taskadmin.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": database_url,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CONN_MAX_AGE": "60",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_ACCESS_LOG": "",
+    }
+
+
+def manage(env, *args):
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def valid_form(title, aux, description="Label what you see.", tags="load, test"):
+    return {
+        "task_name": "",
+        "task_title": title,
+        "task_description": description,
+        "task_reward": "0.25",
+        "task_tags": tags,
+        "task_lifetime_in_seconds": "31d",
+        "assignment_duration_in_seconds": "30m",
+        "no_submission_patience": "12h",
+        "submission_timeout": "600",
+        "allowed_concurrent": "0",
+        "maximum_units_per_worker": "0",
+        "max_num_concurrent_units": "0",
+        "post_install_script": "",
+        "aux_parameters": json.dumps(aux),
+    }
+
+
+def prepare_database(users, extra_runs):
+    """Users with view/add/change permissions, one run each, and runs to list."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Permission, User
+
+    from tasks.models import TaskRun
+
+    permissions = Permission.objects.filter(
+        content_type__app_label="tasks",
+        codename__in=["view_taskrun", "add_taskrun", "change_taskrun"],
+    )
+    password = secrets.token_urlsafe(16)
+    accounts = []
+    for number in range(users):
+        user = User.objects.create_user(f"load-{number:02d}", password=password)
+        user.user_permissions.set(permissions)
+        run = TaskRun.objects.create(
+            task_title=title_for(number, 0),
+            task_description="Label what you see.",
+            task_reward=Decimal("0.25"),
+            task_tags="load, test",
+            aux_parameters={"user": number, "counter": 0},
+            created_by=user,
+            updated_by=user,
+        )
+        accounts.append((user.username, password, run.pk))
+    rng = random.Random(1)
+    TaskRun.objects.bulk_create(
+        TaskRun(
+            task_title=f"{rng.choice(WORDS).title()} study {n}",
+            task_description="A run to list and search.",
+            task_reward=Decimal(rng.randint(0, 500)) / 100,
+            task_tags=", ".join(rng.sample(WORDS, 2)),
+            task_name=f"{rng.choice(WORDS)}-{n % 17}",
+        )
+        for n in range(extra_runs)
+    )
+    return accounts
+
+
+def title_for(user_number, counter):
+    return f"Load run u{user_number:02d} v{counter}"
+
+
+class Browser:
+    """One user's HTTP session: cookies, CSRF tokens, timings."""
+
+    def __init__(self, port, record):
+        self.port = port
+        self.record = record
+        self.cookies = {}
+        self.connection = None
+
+    def request(self, action, method, path, form=None):
+        headers = {"Host": "127.0.0.1"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://127.0.0.1:{self.port}{path}"
+        started = time.perf_counter()
+        try:
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            content = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            self.record(action, None, time.perf_counter() - started, repr(error))
+            if self.connection is not None:
+                self.connection.close()
+            self.connection = None
+            return None, b"", {}
+        elapsed = time.perf_counter() - started
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookie = SimpleCookie()
+            cookie.load(header)
+            for name, morsel in cookie.items():
+                self.cookies[name] = morsel.value
+        if response.will_close:
+            self.connection.close()
+            self.connection = None
+        self.record(action, response.status, elapsed, None)
+        return response.status, content, dict(response.headers)
+
+    def csrf_from(self, content):
+        match = CSRF_INPUT.search(content.decode("utf-8", "replace"))
+        return match.group(1) if match else ""
+
+
+class User:
+    def __init__(self, number, username, password, run_pk, port, record, rng, all_pks):
+        self.number = number
+        self.username = username
+        self.password = password
+        self.run_pk = run_pk
+        self.browser = Browser(port, record)
+        self.rng = rng
+        self.all_pks = all_pks
+        self.counter = 0  # the last counter a write of ours was confirmed for
+        self.attempted = 0
+        self.confirmed = 0
+        self.clone_titles = []  # titles of clones the server confirmed
+        self.unconfirmed_clones = 0
+
+    def log_in(self):
+        status, content, _ = self.browser.request("login page", "GET", "/accounts/login/")
+        token = self.browser.csrf_from(content)
+        status, _, headers = self.browser.request(
+            "login",
+            "POST",
+            "/accounts/login/",
+            {"username": self.username, "password": self.password, "csrfmiddlewaretoken": token},
+        )
+        if status != 302:
+            raise SystemExit(f"{self.username} could not log in (HTTP {status}).")
+
+    def run(self, deadline):
+        actions, weights = zip(*ACTIONS.items(), strict=True)
+        while time.monotonic() < deadline:
+            action = self.rng.choices(actions, weights)[0]
+            getattr(self, "do_" + action.replace(" ", "_"))()
+
+    def do_list(self):
+        self.browser.request("list", "GET", f"/?page={self.rng.randint(1, 12)}")
+
+    def do_search(self):
+        query = urllib.parse.urlencode({"q": self.rng.choice(WORDS), "sort": "-reward"})
+        self.browser.request("search", "GET", f"/?{query}")
+
+    def do_detail(self):
+        self.browser.request("detail", "GET", f"/runs/{self.rng.choice(self.all_pks)}/")
+
+    def do_edit(self):
+        path = f"/runs/{self.run_pk}/edit/"
+        status, content, _ = self.browser.request("edit form", "GET", path)
+        if status != 200:
+            return
+        self.attempted += 1
+        counter = self.attempted
+        form = valid_form(
+            title_for(self.number, counter), {"user": self.number, "counter": counter}
+        )
+        form["csrfmiddlewaretoken"] = self.browser.csrf_from(content)
+        status, _, headers = self.browser.request("edit save", "POST", path, form)
+        if status == 302 and headers.get("Location") == f"/runs/{self.run_pk}/":
+            self.counter = counter
+            self.confirmed += 1
+
+    def do_clone(self):
+        path = f"/runs/{self.run_pk}/clone/"
+        status, content, _ = self.browser.request("clone form", "GET", path)
+        if status != 200:
+            return
+        title = f"Clone by u{self.number:02d} #{len(self.clone_titles) + self.unconfirmed_clones}"
+        form = valid_form(title, {"user": self.number, "clone": True})
+        form["csrfmiddlewaretoken"] = self.browser.csrf_from(content)
+        status, _, headers = self.browser.request("clone save", "POST", path, form)
+        if status == 302 and re.fullmatch(r"/runs/\d+/", headers.get("Location", "")):
+            self.clone_titles.append(title)
+        else:
+            self.unconfirmed_clones += 1
+
+    def do_export_one(self):
+        self.browser.request(
+            "export one", "GET", f"/runs/{self.rng.choice(self.all_pks)}/export.json"
+        )
+
+    def do_export_search(self):
+        query = urllib.parse.urlencode({"q": self.rng.choice(WORDS), "scope": "all"})
+        self.browser.request("export search", "GET", f"/runs/export.json?{query}")
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def wait_for_health(port, server, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with code {server.returncode}.")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer /healthz in time.")
+
+
+def check_final_state(users):
+    """What the database holds against what the confirmed writes imply."""
+    from django.db import connection
+
+    from tasks.models import TaskRun
+
+    connection.close()  # a fresh connection sees everything the workers committed
+    lost, clone_problems = [], []
+    for user in users:
+        run = TaskRun.objects.get(pk=user.run_pk)
+        expected = {"user": user.number, "counter": user.counter}
+        if run.aux_parameters != expected or run.task_title != title_for(user.number, user.counter):
+            lost.append(
+                f"{user.username}: expected counter {user.counter}, found "
+                f"{run.aux_parameters.get('counter')} / {run.task_title!r}"
+            )
+        titles = list(
+            TaskRun.objects.filter(cloned_from_id=user.run_pk).values_list("task_title", flat=True)
+        )
+        confirmed = Counter(user.clone_titles)
+        found = Counter(titles)
+        missing = confirmed - found
+        # A clone the server saved but whose answer never arrived would be "extra";
+        # only unconfirmed attempts may explain one.
+        extra = found - confirmed
+        if missing or sum(extra.values()) > user.unconfirmed_clones:
+            clone_problems.append(f"{user.username}: missing {dict(missing)}, extra {dict(extra)}")
+    return lost, clone_problems
+
+
+def main():
+    args = parse_args()
+    database_url = subprocess.run(
+        [str(ROOT / "scripts" / "ensure-postgres"), args.database],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    port = free_port()
+    env = server_environment(database_url, port, args.workers)
+    os.environ.update(env)
+
+    print(f"Preparing {database_url} (migrate, collectstatic, flush) ...", flush=True)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(env, "flush", "--noinput")
+    accounts = prepare_database(args.users, args.runs)
+
+    from tasks.models import TaskRun
+
+    all_pks = list(TaskRun.objects.values_list("pk", flat=True))
+
+    print(f"Starting gunicorn: {args.workers} workers on 127.0.0.1:{port}", flush=True)
+    server = subprocess.Popen([GUNICORN, "--config", "gunicorn.conf.py"], cwd=ROOT, env=env)
+    try:
+        wait_for_health(port, server)
+        timings = defaultdict(list)
+        statuses = Counter()
+        failures = []
+        lock = threading.Lock()
+        measuring = threading.Event()
+
+        def record(action, status, elapsed, error):
+            with lock:
+                statuses[status if status is not None else "failed"] += 1
+                if error:
+                    failures.append(f"{action}: {error}")
+                if measuring.is_set():
+                    timings[action].append(elapsed)
+
+        master = random.Random(args.seed)
+        users = [
+            User(n, name, password, pk, port, record, random.Random(master.random()), all_pks)
+            for n, (name, password, pk) in enumerate(accounts)
+        ]
+        # Everyone logs in first (password hashing is slow by design); the
+        # measured minute is the work after that.
+        for user in users:
+            user.log_in()
+        print(f"{args.users} users logged in; load for {args.duration:g} s ...", flush=True)
+        measuring.set()
+        started = time.monotonic()
+        deadline = started + args.duration
+        threads = [
+            threading.Thread(target=user.run, args=(deadline,), name=user.username)
+            for user in users
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    lost, clone_problems = check_final_state(users)
+    all_timings = [t for values in timings.values() for t in values]
+    total = len(all_timings)
+    server_errors = sum(
+        count for status, count in statuses.items() if isinstance(status, int) and status >= 500
+    )
+    figures = {
+        "users": args.users,
+        "workers": args.workers,
+        "seconds": round(elapsed, 1),
+        "requests": total,
+        "requests_per_second": round(total / elapsed, 1),
+        "p50_ms": round(percentile(all_timings, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(all_timings, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(all_timings, 0.99) * 1000, 1),
+        "statuses": {str(status): count for status, count in sorted(statuses.items(), key=str)},
+        "server_errors_5xx": server_errors,
+        "failed_requests": len(failures),
+        "edits_attempted": sum(user.attempted for user in users),
+        "edits_confirmed": sum(user.confirmed for user in users),
+        "lost_updates": len(lost),
+        "clones_confirmed": sum(len(user.clone_titles) for user in users),
+        "clone_mismatches": len(clone_problems),
+        "per_action": {
+            action: {
+                "requests": len(values),
+                "p50_ms": round(percentile(values, 0.50) * 1000, 1),
+                "p95_ms": round(percentile(values, 0.95) * 1000, 1),
+                "p99_ms": round(percentile(values, 0.99) * 1000, 1),
+            }
+            for action, values in sorted(timings.items())
+        },
+    }
+    print_report(figures, lost, clone_problems, failures)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    ok = not (server_errors or failures or lost or clone_problems)
+    print("RESULT:", "OK" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+def print_report(figures, lost, clone_problems, failures):
+    print()
+    print(
+        f"{figures['requests']} requests in {figures['seconds']} s from {figures['users']} users"
+        f" against {figures['workers']} gunicorn workers:"
+        f" {figures['requests_per_second']} requests/s"
+    )
+    print(
+        f"latency p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms,"
+        f" p99 {figures['p99_ms']} ms"
+    )
+    print(f"{'action':<15}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    for action, row in figures["per_action"].items():
+        print(
+            f"{action:<15}{row['requests']:>10}{row['p50_ms']:>10}{row['p95_ms']:>10}"
+            f"{row['p99_ms']:>10}"
+        )
+    print(f"status codes: {figures['statuses']}")
+    print(f"5xx responses: {figures['server_errors_5xx']}")
+    print(f"failed requests (no answer): {figures['failed_requests']}")
+    for failure in failures[:10]:
+        print("   ", failure)
+    print(
+        f"edits attempted: {figures['edits_attempted']},"
+        f" confirmed: {figures['edits_confirmed']};"
+        f" lost updates: {figures['lost_updates']}"
+    )
+    for problem in lost:
+        print("   ", problem)
+    print(
+        f"clones confirmed: {figures['clones_confirmed']};"
+        f" clone mismatches: {figures['clone_mismatches']}"
+    )
+    for problem in clone_problems:
+        print("   ", problem)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
