@@ -30,7 +30,8 @@ test: setup
 
 ## The whole test suite on the local PostgreSQL (started and prepared when needed).
 test-postgres: setup
-	DATABASE_URL=$$(scripts/ensure-postgres $${PGDATABASE_NAME:-taskadmin}) $(PY) -m pytest $(PYTEST_ARGS)
+	url=$$(scripts/ensure-postgres $${PGDATABASE_NAME:-taskadmin}) && \
+		DATABASE_URL=$$url $(PY) -m pytest $(PYTEST_ARGS)
 
 ## Load test: 20 users for 60 s against gunicorn (4 workers) on PostgreSQL (bench/load.py --help).
 load: setup
