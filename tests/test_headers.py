@@ -1,6 +1,8 @@
 """Security headers on every response, pages that run under the Content-Security-Policy,
 and cookies scripts cannot read."""
 
+import base64
+import hashlib
 from html.parser import HTMLParser
 
 import pytest
@@ -21,6 +23,7 @@ def _directives(header):
 def pages(make_run, superuser):
     """(description, client, url) of every kind of page, as a superuser sees it."""
     run = make_run()
+    other = make_run(task_title="Another run")
     client = Client()
     client.force_login(superuser)
     anonymous = Client()
@@ -34,6 +37,8 @@ def pages(make_run, superuser):
         ("edit", client, reverse("tasks:run-edit", args=[run.pk])),
         ("clone", client, reverse("tasks:run-clone", args=[run.pk])),
         ("delete", client, reverse("tasks:run-delete", args=[run.pk])),
+        ("history", client, reverse("tasks:run-history", args=[run.pk])),
+        ("compare", client, reverse("tasks:runs-compare") + f"?pk={run.pk}&pk={other.pk}"),
         ("password change", client, reverse("password_change")),
         ("admin index", client, reverse("admin:index")),
         ("admin changelist", client, reverse("admin:tasks_taskrun_changelist")),
@@ -66,7 +71,9 @@ def test_the_content_security_policy_runs_only_our_own_scripts(client, db):
     assert "unsafe-eval" not in header
     assert policy["script-src"] == ["'self'"]
     assert policy["default-src"] == ["'self'"]
-    assert policy["style-src"] == ["'self'"]
+    # Our styles, and inline style attributes only by hash (one, in the admin's history).
+    assert policy["style-src"][:2] == ["'self'", "'unsafe-hashes'"]
+    assert all(source.startswith("'sha256-") for source in policy["style-src"][2:])
     assert policy["object-src"] == ["'none'"]
     assert policy["base-uri"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"]
@@ -77,12 +84,17 @@ def _same_origin(url):
     return url.startswith("/") and not url.startswith("//")
 
 
-class _InlineCode(HTMLParser):
-    """Collects whatever the policy above would block: inline scripts, event-handler
-    attributes, javascript: URLs, inline styles, and files from other hosts."""
+def _style_hash(value):
+    return "'sha256-" + base64.b64encode(hashlib.sha256(value.encode()).digest()).decode() + "'"
 
-    def __init__(self):
+
+class _InlineCode(HTMLParser):
+    """Collects whatever the page's policy would block: inline scripts, event-handler
+    attributes, javascript: URLs, inline styles it has no hash for, files from other hosts."""
+
+    def __init__(self, policy):
         super().__init__()
+        self.allowed_styles = set(_directives(policy)["style-src"])
         self.problems = []
         self._in_script = None
 
@@ -95,7 +107,7 @@ class _InlineCode(HTMLParser):
                 "javascript:"
             ):
                 self.problems.append(f"<{tag} {name}={value!r}>")
-            if name == "style":
+            if name == "style" and _style_hash(value) not in self.allowed_styles:
                 self.problems.append(f"<{tag} style={value!r}>")
         if tag == "style":
             self.problems.append("<style> element")
@@ -123,14 +135,14 @@ def test_no_page_has_inline_script_handlers_or_styles_so_the_policy_breaks_none(
         response = client.get(url)
         if not response["Content-Type"].startswith("text/html"):
             continue
-        parser = _InlineCode()
+        parser = _InlineCode(response["Content-Security-Policy"])
         parser.feed(response.content.decode())
         assert parser.problems == [], description
 
 
 def test_a_form_with_errors_has_no_inline_code_either(editor_client, db):
     response = editor_client.post(reverse("tasks:run-create"), form_data(task_reward="0.005"))
-    parser = _InlineCode()
+    parser = _InlineCode(response["Content-Security-Policy"])
     parser.feed(response.content.decode())
 
     assert response.status_code == 200

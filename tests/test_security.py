@@ -69,7 +69,7 @@ def test_every_page_and_download_sends_an_anonymous_visitor_to_the_login_page(
     client, make_run, route, name, method
 ):
     run = make_run()
-    url = "/" + re.sub(r"<int:pk>", str(run.pk), route)
+    url = "/" + re.sub(r"<int:\w+>", str(run.pk), route)
 
     response = getattr(client, method)(url, {"scope": "all"} if method == "get" else {})
 

@@ -43,7 +43,12 @@ def hostile_config():
 
 @pytest.fixture
 def hostile_run(db, editor):
-    run = TaskRun.objects.create(**hostile_config(), created_by=editor, updated_by=editor)
+    run = TaskRun(**hostile_config())
+    run.record(by=editor, via=IMG)
+    # A second version, so history pages have a change to show.
+    run.task_description = SCRIPT + " (second version)"
+    run.aux_parameters = {**run.aux_parameters, TEXTAREA: IMG}
+    run.record(by=editor, via=SCRIPT)
     # A clone shows its origin's title in the list, the detail page and the admin.
     clone = run.clone(by=editor)
     return run, clone
@@ -72,6 +77,11 @@ def page_urls(run, clone):
         "admin clone change form": reverse("admin:tasks_taskrun_change", args=[clone.pk]),
         "admin delete": reverse("admin:tasks_taskrun_delete", args=[run.pk]),
         "admin history": reverse("admin:tasks_taskrun_history", args=[run.pk]),
+        "history": reverse("tasks:run-history", args=[run.pk]),
+        "history diff": reverse("tasks:run-history-diff", args=[run.pk])
+        + "?"
+        + "&".join(f"v={record.history_id}" for record in run.history.all()),
+        "compare": reverse("tasks:runs-compare") + f"?pk={run.pk}&pk={clone.pk}",
     }
 
 
@@ -89,6 +99,9 @@ def page_urls(run, clone):
         "admin clone change form",
         "admin delete",
         "admin history",
+        "history",
+        "history diff",
+        "compare",
     ],
 )
 def test_pages_escape_hostile_titles(hostile_run, editor_client, page_name):
@@ -98,7 +111,9 @@ def test_pages_escape_hostile_titles(hostile_run, editor_client, page_name):
     assert_escaped(response.content)
 
 
-@pytest.mark.parametrize("page_name", ["detail", "edit form", "clone form", "admin change form"])
+@pytest.mark.parametrize(
+    "page_name", ["detail", "edit form", "clone form", "admin change form", "compare"]
+)
 def test_pages_showing_every_field_escape_every_payload(hostile_run, editor_client, page_name):
     response = editor_client.get(page_urls(*hostile_run)[page_name])
 
@@ -116,6 +131,17 @@ def test_the_detail_page_escapes_aux_parameters_keys_values_task_name_and_script
     assert escape(json.dumps(TEXTAREA)) in text
     assert f"<code>{escape(IMG)}</code>" in text  # task_name
     assert escape(SVG + ".sh") in text
+
+
+def test_the_history_diff_escapes_the_changed_description_and_aux_parameters(
+    hostile_run, editor_client
+):
+    run, clone = hostile_run
+    response = editor_client.get(page_urls(run, clone)["history diff"])
+
+    assert response.status_code == 200
+    assert_escaped(response.content, shown=(SCRIPT + " (second version)",))
+    assert escape(json.dumps(TEXTAREA)[1:-1]) in response.content.decode()
 
 
 def test_the_form_textarea_holds_aux_parameters_without_closing_early(hostile_run, editor_client):
@@ -204,11 +230,12 @@ def test_the_json_export_is_inert_and_gives_back_the_exact_text(hostile_run, vie
     assert json.dumps(SCRIPT + IMG, ensure_ascii=False) in response.content.decode()
     # ...and every value comes back exactly as stored.
     task = document["mephisto"]["task"]
-    expected = hostile_config()
+    run.refresh_from_db()
     for name in ("task_title", "task_description", "task_name", "post_install_script"):
-        assert task[name] == expected[name]
+        assert task[name] == getattr(run, name)
+    assert task["task_title"] == SCRIPT + IMG
     assert task["task_tags"] == ", ".join(PAYLOADS)
-    assert task["aux_parameters"] == expected["aux_parameters"]
+    assert task["aux_parameters"] == {**hostile_config()["aux_parameters"], TEXTAREA: IMG}
 
 
 def test_the_admin_export_action_is_inert_too(hostile_run, viewer_client):
