@@ -16,7 +16,8 @@ When the time is up it stops gunicorn and compares the database with what the
 successful writes imply: each user's run holds its last successful edit, and
 each successful clone exists exactly once. It prints requests per second,
 latency percentiles per action and overall, and the status codes; it exits
-non-zero on any 5xx, failed request, lost update or missing clone.
+non-zero on any 5xx, failed request, refused save, lost update or missing
+clone.
 Everything stays on 127.0.0.1.
 """
 
@@ -36,6 +37,7 @@ import time
 import urllib.parse
 from collections import Counter, defaultdict
 from decimal import Decimal
+from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -98,23 +100,57 @@ def manage(env, *args):
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def valid_form(title, aux, description="Label what you see.", tags="load, test"):
-    return {
-        "task_name": "",
-        "task_title": title,
-        "task_description": description,
-        "task_reward": "0.25",
-        "task_tags": tags,
-        "task_lifetime_in_seconds": "31d",
-        "assignment_duration_in_seconds": "30m",
-        "no_submission_patience": "12h",
-        "submission_timeout": "600",
-        "allowed_concurrent": "0",
-        "maximum_units_per_worker": "0",
-        "max_num_concurrent_units": "0",
-        "post_install_script": "",
-        "aux_parameters": json.dumps(aux),
-    }
+class FormFields(HTMLParser):
+    """What a browser would post for the page's run form, as it stands."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields = []
+        self._textarea = self._select = None
+        self._in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._in_form = attrs.get("id") == "run-form"
+        if not self._in_form or "name" not in attrs:
+            if tag == "option" and self._select and "selected" in attrs:
+                self.fields.append((self._select, attrs.get("value", "")))
+            return
+        kind = attrs.get("type", "text")
+        if tag == "input" and kind not in ("checkbox", "radio", "submit", "button"):
+            self.fields.append((attrs["name"], attrs.get("value") or ""))
+        elif tag == "input" and kind in ("checkbox", "radio") and "checked" in attrs:
+            self.fields.append((attrs["name"], attrs.get("value") or "on"))
+        elif tag == "textarea":
+            self._textarea = [attrs["name"], ""]
+        elif tag == "select":
+            self._select = attrs["name"]
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea:
+            name, text = self._textarea
+            # A browser drops the newline right after <textarea>.
+            self.fields.append((name, text[1:] if text.startswith("\n") else text))
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._in_form = False
+
+
+def filled_form(content, **values):
+    """The run form on the page, as the browser would post it, with `values` typed in."""
+    parser = FormFields()
+    parser.feed(content.decode("utf-8", "replace"))
+    fields = dict(parser.fields)
+    assert "csrfmiddlewaretoken" in fields and "task_title" in fields, "no run form on the page"
+    fields.update(values)
+    return fields
 
 
 def prepare_database(users, extra_runs):
@@ -261,10 +297,14 @@ class User:
             return
         self.attempted += 1
         counter = self.attempted
-        form = valid_form(
-            title_for(self.number, counter), {"user": self.number, "counter": counter}
+        # Everything as the page shows it (the version it was loaded at
+        # included: an older one would be refused as a conflict), with a new
+        # title and counter typed in.
+        form = filled_form(
+            content,
+            task_title=title_for(self.number, counter),
+            aux_parameters=json.dumps({"user": self.number, "counter": counter}),
         )
-        form["csrfmiddlewaretoken"] = self.browser.csrf_from(content)
         status, _, headers = self.browser.request("edit save", "POST", path, form)
         if status == 302 and headers.get("Location") == f"/runs/{self.run_pk}/":
             self.counter = counter
@@ -276,8 +316,11 @@ class User:
         if status != 200:
             return
         title = f"Clone by u{self.number:02d} #{len(self.clone_titles) + self.unconfirmed_clones}"
-        form = valid_form(title, {"user": self.number, "clone": True})
-        form["csrfmiddlewaretoken"] = self.browser.csrf_from(content)
+        form = filled_form(
+            content,
+            task_title=title,
+            aux_parameters=json.dumps({"user": self.number, "clone": True}),
+        )
         status, _, headers = self.browser.request("clone save", "POST", path, form)
         if status == 302 and re.fullmatch(r"/runs/\d+/", headers.get("Location", "")):
             self.clone_titles.append(title)
@@ -438,6 +481,11 @@ def main():
         "edits_confirmed": sum(user.confirmed for user in users),
         "lost_updates": len(lost),
         "clones_confirmed": sum(len(user.clone_titles) for user in users),
+        # Saves the server answered with anything but "saved": each user edits
+        # only its own run, from a fresh form, so none should be refused.
+        "writes_refused": sum(
+            user.attempted - user.confirmed + user.unconfirmed_clones for user in users
+        ),
         "clone_mismatches": len(clone_problems),
         "per_action": {
             action: {
@@ -452,7 +500,7 @@ def main():
     print_report(figures, lost, clone_problems, failures)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
-    ok = not (server_errors or failures or lost or clone_problems)
+    ok = not (server_errors or failures or lost or clone_problems or figures["writes_refused"])
     print("RESULT:", "OK" if ok else "FAILED")
     return 0 if ok else 1
 
@@ -492,6 +540,7 @@ def print_report(figures, lost, clone_problems, failures):
     )
     for problem in clone_problems:
         print("   ", problem)
+    print(f"writes refused (conflict, invalid): {figures['writes_refused']}")
 
 
 if __name__ == "__main__":
