@@ -348,3 +348,51 @@ def test_code_that_logs_in_without_a_request_is_not_throttled(client, researcher
         assert client.login(username="researcher", password="wrong") is False
 
     assert client.login(username="researcher", password="right-password") is True
+
+
+# -- History, comparison and status changes follow the same permissions.
+
+
+@pytest.fixture
+def two_versions(make_run, editor):
+    run = make_run(task_title="First version")
+    run.task_title = "Second version"
+    run.record(by=editor, via="test")
+    other = make_run(task_title="Another run")
+    return run, other
+
+
+def _history_urls(run, other):
+    ids = "&".join(f"v={record.history_id}" for record in run.history.all())
+    return [
+        reverse("tasks:run-history", args=[run.pk]),
+        reverse("tasks:run-history-diff", args=[run.pk]) + "?" + ids,
+        reverse("tasks:runs-compare") + f"?pk={run.pk}&pk={other.pk}",
+    ]
+
+
+def test_history_diff_and_compare_need_the_view_permission(two_versions, viewer):
+    run, other = two_versions
+    without_view = client_for(user_with("add_taskrun", "change_taskrun", "delete_taskrun"))
+
+    for url in _history_urls(run, other):
+        assert client_for(viewer).get(url).status_code == 200, url
+        assert without_view.get(url).status_code == 403, url
+
+
+def test_reverting_and_changing_status_need_the_change_permission(two_versions, viewer):
+    run, _ = two_versions
+    first = run.history.order_by("history_id").first()
+    revert = reverse("tasks:run-revert", args=[run.pk, first.history_id])
+    status = reverse("tasks:run-status", args=[run.pk])
+    viewer_client = client_for(viewer)
+    changer = client_for(user_with("change_taskrun", username="changer"))
+
+    assert viewer_client.post(revert).status_code == 403
+    assert viewer_client.post(status, {"action": "archive"}).status_code == 403
+    run.refresh_from_db()
+    assert (run.task_title, run.status) == ("Second version", "draft")
+
+    assert changer.post(revert).status_code == 302
+    run.refresh_from_db()
+    assert run.task_title == "First version"
