@@ -47,6 +47,10 @@ def pages(make_run, superuser):
         ("admin delete", client, reverse("admin:tasks_taskrun_delete", args=[run.pk])),
         ("admin history", client, reverse("admin:tasks_taskrun_history", args=[run.pk])),
         ("admin users", client, reverse("admin:auth_user_changelist")),
+        ("admin user", client, reverse("admin:auth_user_change", args=[superuser.pk])),
+        ("admin add user", client, reverse("admin:auth_user_add")),
+        ("admin password change", client, reverse("admin:password_change")),
+        ("admin groups", client, reverse("admin:auth_group_changelist")),
         ("export", client, reverse("tasks:run-export", args=[run.pk])),
     ]
 
