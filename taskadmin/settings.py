@@ -151,6 +151,7 @@ TASKADMIN_PAGE_SIZE = env.int("TASKADMIN_PAGE_SIZE", default=25)
 TASKADMIN_PROLIFIC_CURRENCY = env.str("TASKADMIN_PROLIFIC_CURRENCY", default="USD")
 TASKADMIN_PROLIFIC_MIN_HOURLY_RATE = env.float("TASKADMIN_PROLIFIC_MIN_HOURLY_RATE", default=8.0)
 TASKADMIN_PROLIFIC_FEE = env.float("TASKADMIN_PROLIFIC_FEE", default=0.333)
+
 # -- Login throttling (django-axes). After AXES_FAILURE_LIMIT failed logins for
 # one username from one address, that pair is refused for AXES_COOLOFF_MINUTES
 # (a 429 page), right password or not; a successful login clears the count.
