@@ -13,8 +13,9 @@ lists, searches, opens runs, edits its own run (a counter in the title and in
 aux_parameters), clones it and exports runs, with real forms and CSRF tokens.
 
 When the time is up it stops gunicorn and compares the database with what the
-successful writes imply: each user's run holds its last successful edit, and
-each successful clone exists exactly once. It prints requests per second,
+successful writes imply: each user's run holds its last successful edit, has
+one version (and one history record) per successful save, and each successful
+clone exists exactly once. It prints requests per second,
 latency percentiles per action and overall, and the status codes; it exits
 non-zero on any 5xx, failed request, refused save, lost update or missing
 clone.
@@ -375,6 +376,13 @@ def check_final_state(users):
             lost.append(
                 f"{user.username}: expected counter {user.counter}, found "
                 f"{run.aux_parameters.get('counter')} / {run.task_title!r}"
+            )
+        # Every confirmed save made exactly one version, recorded in the history.
+        saves = 1 + user.confirmed
+        if run.version != saves or run.history.count() != saves:
+            lost.append(
+                f"{user.username}: {user.confirmed} edits confirmed, but version"
+                f" {run.version} and {run.history.count()} history records"
             )
         titles = list(
             TaskRun.objects.filter(cloned_from_id=user.run_pk).values_list("task_title", flat=True)
