@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import form_data
+from tests.pages import every_page
 
 
 def _directives(header):
@@ -30,27 +31,7 @@ def pages(make_run, superuser):
     return run, [
         ("login", anonymous, reverse("login")),
         ("admin login", anonymous, reverse("admin:login")),
-        ("list", client, reverse("tasks:run-list")),
-        ("search", client, reverse("tasks:run-list") + "?q=pictures"),
-        ("detail", client, reverse("tasks:run-detail", args=[run.pk])),
-        ("create", client, reverse("tasks:run-create")),
-        ("edit", client, reverse("tasks:run-edit", args=[run.pk])),
-        ("clone", client, reverse("tasks:run-clone", args=[run.pk])),
-        ("delete", client, reverse("tasks:run-delete", args=[run.pk])),
-        ("history", client, reverse("tasks:run-history", args=[run.pk])),
-        ("compare", client, reverse("tasks:runs-compare") + f"?pk={run.pk}&pk={other.pk}"),
-        ("password change", client, reverse("password_change")),
-        ("admin index", client, reverse("admin:index")),
-        ("admin changelist", client, reverse("admin:tasks_taskrun_changelist")),
-        ("admin add", client, reverse("admin:tasks_taskrun_add")),
-        ("admin change", client, reverse("admin:tasks_taskrun_change", args=[run.pk])),
-        ("admin delete", client, reverse("admin:tasks_taskrun_delete", args=[run.pk])),
-        ("admin history", client, reverse("admin:tasks_taskrun_history", args=[run.pk])),
-        ("admin users", client, reverse("admin:auth_user_changelist")),
-        ("admin user", client, reverse("admin:auth_user_change", args=[superuser.pk])),
-        ("admin add user", client, reverse("admin:auth_user_add")),
-        ("admin password change", client, reverse("admin:password_change")),
-        ("admin groups", client, reverse("admin:auth_group_changelist")),
+        *((name, client, url) for name, url in every_page(run, other, superuser)),
         ("export", client, reverse("tasks:run-export", args=[run.pk])),
     ]
 
