@@ -212,3 +212,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
 # X-Forwarded-Proto only when the proxy sets it (and strips a client's own).
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The largest file the import accepts (bytes, zips unpacked); bigger uploads are
+# refused before they are read.
+TASKADMIN_IMPORT_MAX_BYTES = env.int("TASKADMIN_IMPORT_MAX_BYTES", default=10_000_000)

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -15,12 +17,21 @@ BOOKKEEPING = (
     "status",
     "launched_at",
     "mephisto_task_run_id",
+    "mephisto_created_at",
     "cloned_from_link",
     "created_at",
     "created_by",
     "updated_at",
     "updated_by",
 )
+
+
+class TaskRunActionForm(ActionForm):
+    """The action bar's extra choice: which Mephisto release an export is for."""
+
+    target = forms.ChoiceField(
+        label="For", choices=list(exporting.TARGET_LABELS.items()), required=False
+    )
 
 
 @admin.register(TaskRun)
@@ -66,7 +77,17 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     date_hierarchy = "created_at"
     save_as = True
     save_on_top = True
-    actions = ("clone_selected", "export_json", "mark_launched", "archive_selected")
+    actions = (
+        "clone_selected",
+        "export_json",
+        "export_yaml",
+        "export_overrides",
+        "mark_launched",
+        "archive_selected",
+    )
+    action_form = TaskRunActionForm
+    # Adds an "Import task runs" button, leading to the import page.
+    change_list_template = "admin/tasks/taskrun/change_list.html"
     history_list_display = ("version", "history_change_reason")
 
     @admin.display(description="Provider", ordering="provider")
@@ -144,9 +165,19 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             messages.SUCCESS,
         )
 
+    def _export(self, request, queryset, fmt):
+        target = request.POST.get("target") or "latest"
+        if target not in exporting.TARGETS:
+            target = "latest"
+        try:
+            return attachment(*exporting.export_runs(queryset, fmt, target))
+        except exporting.ExportError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return None
+
     @admin.action(description="Export selected as JSON", permissions=["view"])
     def export_json(self, request, queryset):
-        return attachment(*exporting.export_runs(queryset))
+        return self._export(request, queryset, "json")
 
     @admin.action(description="Mark selected as launched", permissions=["change"])
     def mark_launched(self, request, queryset):
@@ -170,3 +201,12 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             )
         for message in refused:
             self.message_user(request, message, messages.WARNING)
+        return self._export(request, queryset, "json")
+
+    @admin.action(description="Export selected as Hydra YAML (zip)", permissions=["view"])
+    def export_yaml(self, request, queryset):
+        return self._export(request, queryset, "yaml")
+
+    @admin.action(description="Export selected as Hydra overrides (zip)", permissions=["view"])
+    def export_overrides(self, request, queryset):
+        return self._export(request, queryset, "overrides")

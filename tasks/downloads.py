@@ -28,7 +28,9 @@ def attachment(filename, content_type, content):
     The name is sanitised here, whatever the caller built it from, and the
     response is never cached by a shared proxy: exports sit behind a login.
     """
-    response = HttpResponse(content, content_type=f"{content_type}; charset=utf-8")
+    if isinstance(content, str):
+        content_type = f"{content_type}; charset=utf-8"
+    response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=safe_filename(filename)
     )

@@ -1,26 +1,64 @@
 """Task runs out as the configs Mephisto launches from.
 
-Pure functions: views, admin actions and management commands only call them.
+Pure functions with a tiny contract: `export_run(run, fmt, target)` and
+`export_runs(runs, fmt, target)` return (filename, content_type, content). Views,
+admin actions and management commands only call them. The same runs always give
+the same bytes (the zip's timestamps are fixed), so exports can be diffed.
 """
 
+import io
 import json
+import zipfile
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.text import slugify
 
+from tasks import hydra
 from tasks.models import TaskRun
 from tasks.providers import BLUEPRINT_MAIN_ARGUMENT, Provider
 
 JSON_CONTENT_TYPE = "application/json"
-FORMATS = ("json",)
+FORMATS = ("json", "yaml", "overrides")
+FORMAT_LABELS = {"json": "JSON", "yaml": "Hydra YAML", "overrides": "Hydra overrides"}
+EXTENSIONS = {"json": "json", "yaml": "yaml", "overrides": "overrides.txt"}
+CONTENT_TYPES = {"json": JSON_CONTENT_TYPE, "yaml": "application/yaml", "overrides": "text/plain"}
+
+# Which Mephisto release reads the config, and the documented fields it lacks: its
+# structured config refuses any key it does not declare.
+TARGETS = {
+    "latest": (),
+    "1.5": ("aux_parameters",),
+    "1.1": ("resume_incomplete_run", "aux_parameters"),
+}
+TARGET_LABELS = {
+    "latest": "Mephisto latest (16 fields)",
+    "1.5": "Mephisto 1.5 (15 fields)",
+    "1.1": "Mephisto 1.1-1.4 (14 fields)",
+}
+YAML_HEADER = "# @package _global_\n"
+OVERRIDE_PREFIX = "mephisto.task."
 
 
-def task_config(run):
-    """The run's `mephisto.task` section: every config field, documented order, JSON types."""
+class ExportError(ValueError):
+    """The run cannot be written for this target or format; the message says why."""
+
+
+def task_config(run, target="latest"):
+    """The run's `mephisto.task` section: the target's fields, documented order, JSON types."""
+    _check_choice(target, TARGETS, "target")
     config = {}
     for name in TaskRun.CONFIG_FIELDS:
         value = getattr(run, name)
+        if name in TARGETS[target]:
+            if value != TaskRun._meta.get_field(name).get_default():
+                raise ExportError(
+                    f"Mephisto {target} has no {name}: this run sets it, and the value"
+                    " would be lost. Export for a newer target, or reset it to its default."
+                )
+            continue
+        if value == hydra.MISSING:
+            raise ExportError(f"{name}: the value ??? means “missing” to Mephisto.")
         if name == "task_name" and not value:
             # Blank means "use the blueprint type", which Mephisto spells as null;
             # an empty string would be stored as a task called "" and refused.
@@ -34,9 +72,9 @@ def task_config(run):
     return config
 
 
-def run_to_config(run):
+def run_to_config(run, target="latest"):
     """One run as a whole config document: {"mephisto": {"task": {...}}}."""
-    return {"mephisto": {"task": task_config(run)}}
+    return {"mephisto": {"task": task_config(run, target)}}
 
 
 def hydra_config(run):
@@ -60,29 +98,80 @@ def dumps(document):
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def to_yaml(run, target="latest"):
+    """A Hydra config file for hydra_configs/conf/: ints stay ints, `${` is escaped."""
+    config = task_config(run, target)
+    config = hydra.map_strings(config, hydra.escape_interpolations)
+    return YAML_HEADER + hydra.dump_yaml({"mephisto": {"task": config}})
+
+
+def to_overrides(run, target="latest"):
+    """Hydra command-line overrides on one line, quoted for a POSIX shell."""
+    words = []
+    for name, value in task_config(run, target).items():
+        if "\x00" in json.dumps(value):
+            raise ExportError(f"{name}: a command line cannot carry a NUL character.")
+        value = hydra.map_strings(value, hydra.escape_interpolations)
+        try:
+            words.append(hydra.format_override(OVERRIDE_PREFIX + name, value))
+        except hydra.OverrideError as error:
+            raise ExportError(f"{name}: {error}") from None
+    return " ".join(words) + "\n"
+
+
+WRITERS = {"json": lambda run, target: dumps(run_to_config(run, target)), "yaml": to_yaml}
+WRITERS["overrides"] = to_overrides
+
+
+def run_label(run):
+    return slugify(run.task_name or run.task_title)[:60].strip("-") or "run"
+
+
 def run_filename(run, extension):
-    label = slugify(run.task_name or run.task_title)[:60].strip("-") or "run"
-    return f"taskrun-{run.pk}-{label}.{extension}"
+    return f"taskrun-{run.pk}-{run_label(run)}.{extension}"
 
 
-def export_run(run, fmt="json"):
+def export_run(run, fmt="json", target="latest"):
     """Export one run as one document: returns (filename, content_type, content)."""
-    _check_format(fmt)
-    return run_filename(run, "json"), JSON_CONTENT_TYPE, dumps(run_to_config(run))
+    _check_choice(fmt, FORMATS, "format")
+    content = WRITERS[fmt](run, target)
+    return run_filename(run, EXTENSIONS[fmt]), CONTENT_TYPES[fmt], content
 
 
-def export_runs(runs, fmt="json"):
-    """Export a selection as a JSON array of documents, in the order given.
+def export_runs(runs, fmt="json", target="latest"):
+    """Export a selection, in the order given: returns (filename, content_type, content).
 
-    Always an array, even of one, so a script reading a selection need not
-    guess its shape. Returns (filename, content_type, content).
+    JSON gives one array of documents (even of one, so a script need not guess
+    its shape); YAML and overrides give a zip holding one file per run, named
+    after the run.
     """
-    _check_format(fmt)
+    _check_choice(fmt, FORMATS, "format")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    content = dumps([run_to_config(run) for run in runs])
-    return f"taskruns-{stamp}.json", JSON_CONTENT_TYPE, content
+    if fmt == "json":
+        content = dumps([run_to_config(run, target) for run in runs])
+        return f"taskruns-{stamp}.json", JSON_CONTENT_TYPE, content
+    return f"taskruns-{stamp}-{fmt}.zip", "application/zip", _zip(runs, fmt, target)
 
 
-def _check_format(fmt):
-    if fmt not in FORMATS:
-        raise ValueError(f"Unknown export format {fmt!r}; choose from {', '.join(FORMATS)}.")
+def _zip(runs, fmt, target):
+    buffer = io.BytesIO()
+    used = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for run in runs:
+            label = run_label(run)
+            name, n = label, 1
+            while name in used:
+                n += 1
+                name = f"{label}-{n}"
+            used.add(name)
+            # A fixed date and mode: the same runs give the same bytes.
+            info = zipfile.ZipInfo(f"{name}.{EXTENSIONS[fmt]}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, WRITERS[fmt](run, target).encode())
+    return buffer.getvalue()
+
+
+def _check_choice(value, choices, what):
+    if value not in choices:
+        raise ValueError(f"Unknown export {what} {value!r}; choose from {', '.join(choices)}.")

@@ -5,7 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from tasks import costs, money, rules
+from tasks import costs, exporting, importing, money, rules
 from tasks.conflicts import Conflict
 from tasks.fields import DurationSecondsField, JSONObjectField, TagsInput
 from tasks.models import TaskRun
@@ -200,3 +200,41 @@ class TaskRunForm(forms.ModelForm):
                 data[self.add_prefix(name)] = "" if value is None else str(value)
         data[self.add_prefix("version")] = str(current.version)
         self.data = data
+
+
+class ExportForm(forms.Form):
+    """Which format and Mephisto release an export is for (a GET form)."""
+
+    format = forms.ChoiceField(
+        choices=[(fmt, exporting.FORMAT_LABELS[fmt]) for fmt in exporting.FORMATS],
+        initial="json",
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    target = forms.ChoiceField(
+        label="For",
+        choices=list(exporting.TARGET_LABELS.items()),
+        initial="latest",
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def choices(self):
+        """(format, target), the defaults when absent or not offered."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("format") or "json", data.get("target") or "latest"
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        help_text=(
+            "JSON, JSON Lines, Hydra YAML, Hydra overrides, a zip of such files,"
+            " or a Mephisto database.db."
+        )
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > importing.max_bytes():
+            raise forms.ValidationError(importing.size_error(upload.name, upload.size))
+        return upload

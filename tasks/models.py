@@ -297,6 +297,13 @@ class TaskRun(models.Model):
         related_name="clones",
         help_text="The run this one was cloned from.",
     )
+    # With mephisto_task_run_id: where a run imported from a Mephisto database came from.
+    mephisto_created_at = models.DateTimeField(
+        "created in Mephisto",
+        null=True,
+        blank=True,
+        help_text="When Mephisto created the run this one was imported from.",
+    )
 
     # The order Mephisto's reference page documents; exports keep it.
     CONFIG_FIELDS = (

@@ -1,3 +1,8 @@
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -9,10 +14,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tasks import costs, display, exporting, history, listing, presets
+from tasks import costs, display, exporting, history, importing, listing, presets, schema
 from tasks.downloads import attachment
 from tasks.durations import humanize_seconds
-from tasks.forms import TaskRunForm
+from tasks.forms import ExportForm, ImportForm, TaskRunForm
 from tasks.models import EditConflict, TaskRun
 
 
@@ -39,6 +44,7 @@ def run_list(request):
             "sort": sort_key,
             "status": status,
             "statuses": listing.STATUS_FILTERS,
+            "export_form": ExportForm(),
         },
     )
 
@@ -56,8 +62,17 @@ def run_detail(request, pk):
             "recent_versions": history.versions(run)[:5],
             "estimate": costs.estimate(run),
             "config_json": exporting.dumps(exporting.run_to_config(run)),
+            "overrides": _overrides(run),
+            "export_form": ExportForm(),
         },
     )
+
+
+def _overrides(run):
+    try:
+        return exporting.to_overrides(run)
+    except exporting.ExportError as error:
+        return f"# {error}"
 
 
 def _save_form(request, form, *, via):
@@ -307,7 +322,13 @@ def _ids(values):
 @login_required
 @permission_required("tasks.view_taskrun", raise_exception=True)
 def run_export(request, pk):
-    return attachment(*exporting.export_run(_get_run(pk)))
+    run = _get_run(pk)
+    fmt, target = ExportForm(request.GET).choices()
+    try:
+        return attachment(*exporting.export_run(run, fmt, target))
+    except exporting.ExportError as error:
+        messages.error(request, str(error))
+        return redirect(run)
 
 
 @login_required
@@ -324,7 +345,113 @@ def runs_export(request):
             messages.warning(request, "Tick at least one run to export.")
             return redirect(_list_url(request))
         runs = runs.filter(pk__in=selected)
-    return attachment(*exporting.export_runs(runs))
+    fmt, target = ExportForm(request.GET).choices()
+    try:
+        return attachment(*exporting.export_runs(runs, fmt, target))
+    except exporting.ExportError as error:
+        messages.error(request, str(error))
+        return redirect(_list_url(request))
+
+
+@login_required
+def config_schema(request):
+    return JsonResponse(schema.config_schema(), json_dumps_params={"indent": 2})
+
+
+# -- Import: upload and preview, then apply the same file ------------------------------
+# The preview page cannot post the file again, so the upload waits in a private
+# temporary folder under a random token that only this session knows.
+
+_STASH = Path(tempfile.gettempdir()) / "taskadmin-imports"
+_STASH_HOURS = 24
+
+
+def _stash(request, name, data):
+    _STASH.mkdir(mode=0o700, exist_ok=True)
+    for old in _STASH.iterdir():
+        if old.stat().st_mtime < time.time() - _STASH_HOURS * 3600:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(16)
+    (_STASH / token).write_bytes(data)
+    request.session.setdefault("imports", {})[token] = name
+    request.session.modified = True
+    return token
+
+
+def _unstash(request, token):
+    name = request.session.get("imports", {}).get(token)
+    path = _STASH / token
+    if not name or not path.is_file():
+        return None, None
+    return name, path.read_bytes()
+
+
+def _forget(request, token):
+    request.session.get("imports", {}).pop(token, None)
+    request.session.modified = True
+    (_STASH / token).unlink(missing_ok=True)
+
+
+@login_required
+@permission_required(["tasks.view_taskrun", "tasks.add_taskrun"], raise_exception=True)
+def run_import(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            batch = importing.preview(importing.parse(upload.name, data))
+        except importing.ImportFailure as error:
+            form.add_error("file", str(error))
+        else:
+            token = _stash(request, upload.name, data)
+            return _render_preview(request, batch, token)
+    return render(request, "tasks/run_import.html", {"form": form})
+
+
+def _render_preview(request, batch, token):
+    return render(
+        request,
+        "tasks/run_import_preview.html",
+        {
+            "batch": batch,
+            "token": token,
+            "new": batch.count(importing.NEW),
+            "identical": batch.count(importing.IDENTICAL),
+            "invalid": batch.count(importing.INVALID),
+        },
+    )
+
+
+@login_required
+@permission_required(["tasks.view_taskrun", "tasks.add_taskrun"], raise_exception=True)
+@require_POST
+def run_import_apply(request):
+    token = request.POST.get("token", "")
+    name, data = _unstash(request, token)
+    if data is None:
+        messages.error(request, "That upload has expired; choose the file again.")
+        return redirect("tasks:run-import")
+    try:
+        batch = importing.parse(name, data)
+        result = importing.apply(
+            batch, only_valid=request.POST.get("mode") == "valid", by=request.user
+        )
+    except importing.ImportFailure as error:
+        _forget(request, token)
+        messages.error(request, str(error))
+        return redirect("tasks:run-import")
+    except importing.ImportRefused as error:
+        messages.error(request, str(error))
+        return _render_preview(request, error.batch, token)
+    _forget(request, token)
+    count = len(result.created)
+    messages.success(
+        request,
+        f"Imported {count} task run{'s' if count != 1 else ''} from {name};"
+        f" skipped {result.identical} identical, {result.invalid} invalid.",
+    )
+    return redirect("tasks:run-list")
 
 
 def _list_url(request):

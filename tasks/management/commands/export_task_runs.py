@@ -8,8 +8,8 @@ from tasks.models import TaskRun
 
 class Command(BaseCommand):
     help = (
-        "Export task runs as Mephisto configs. One PK gives one JSON document; "
-        "several PKs, or none (all runs), give a JSON array."
+        "Export task runs as Mephisto configs. One PK gives one document; several PKs,"
+        " or none (all runs), give a JSON array, or a zip of YAML/override files."
     )
 
     def add_arguments(self, parser):
@@ -17,25 +17,41 @@ class Command(BaseCommand):
         parser.add_argument(
             "-o", "--output", metavar="FILE", help="write here instead of standard output"
         )
+        parser.add_argument("--format", choices=exporting.FORMATS, default="json")
+        parser.add_argument(
+            "--target",
+            choices=tuple(exporting.TARGETS),
+            default="latest",
+            help="the Mephisto release that will read the config",
+        )
 
-    def handle(self, *args, pks, output, **options):
-        if len(pks) == 1:
-            try:
-                _, _, content = exporting.export_run(TaskRun.objects.get(pk=pks[0]))
-            except TaskRun.DoesNotExist:
-                raise CommandError(f"No task run with PK {pks[0]}.") from None
-        else:
-            runs = TaskRun.objects.order_by("pk")
-            if pks:
-                found = runs.in_bulk(pks)
-                missing = [str(pk) for pk in pks if pk not in found]
-                if missing:
-                    raise CommandError(f"No task run with PK {', '.join(missing)}.")
-                runs = [found[pk] for pk in pks]
-            _, _, content = exporting.export_runs(runs)
+    def handle(self, *args, pks, output, format, target, **options):
+        try:
+            if len(pks) == 1:
+                try:
+                    run = TaskRun.objects.get(pk=pks[0])
+                except TaskRun.DoesNotExist:
+                    raise CommandError(f"No task run with PK {pks[0]}.") from None
+                _, _, content = exporting.export_run(run, format, target)
+            else:
+                runs = TaskRun.objects.order_by("pk")
+                if pks:
+                    found = runs.in_bulk(pks)
+                    missing = [str(pk) for pk in pks if pk not in found]
+                    if missing:
+                        raise CommandError(f"No task run with PK {', '.join(missing)}.")
+                    runs = [found[pk] for pk in pks]
+                _, _, content = exporting.export_runs(runs, format, target)
+        except exporting.ExportError as error:
+            raise CommandError(str(error)) from None
+        data = content.encode() if isinstance(content, str) else content
         if output:
-            with open(output, "w", encoding="utf-8") as file:
-                file.write(content)
+            with open(output, "wb") as file:
+                file.write(data)
             self.stderr.write(f"Wrote {output}")
+        elif isinstance(content, bytes) and sys.stdout.isatty():
+            raise CommandError("A zip is binary: give -o FILE.")
         else:
-            sys.stdout.write(content)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()

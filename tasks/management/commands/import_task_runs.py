@@ -1,0 +1,50 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tasks import importing
+
+
+class Command(BaseCommand):
+    help = (
+        "Import task runs from a JSON, JSON Lines, YAML, overrides or zip file, or a"
+        " Mephisto database.db. Runs identical to saved ones are skipped. With invalid"
+        " runs nothing is imported unless --only-valid is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", metavar="FILE")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="show what would happen, change nothing"
+        )
+        parser.add_argument(
+            "--only-valid", action="store_true", help="import the valid runs, skip the rest"
+        )
+
+    def handle(self, *args, file, dry_run, only_valid, **options):
+        try:
+            batch = importing.parse(*importing.read_path(Path(file)))
+        except (OSError, importing.ImportFailure) as error:
+            raise CommandError(str(error)) from None
+        report(self.stdout, importing.preview(batch))
+        if dry_run:
+            self.stdout.write("Dry run: nothing imported.")
+            return
+        try:
+            result = importing.apply(batch, only_valid=only_valid)
+        except importing.ImportRefused as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            f"Imported {len(result.created)} task run{'s' if len(result.created) != 1 else ''};"
+            f" skipped {result.identical} identical, {result.invalid} invalid."
+        )
+
+
+def report(out, batch):
+    for notice in batch.notices:
+        out.write(f"notice     {notice}")
+    for doc in batch.documents:
+        if doc.run is not None:
+            out.write(f"{doc.status:<10} {doc.source}: {doc.title}")
+        for message in doc.messages:
+            out.write(f"invalid    {message}")

@@ -1,0 +1,347 @@
+"""tasks.importing: every source, every refusal, and the one-transaction apply."""
+
+import io
+import json
+import sqlite3
+import zipfile
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tasks import exporting, importing
+from tasks.models import TaskRun
+from tests.strategies import task_configs
+
+FLAT = {
+    "task_title": "Label the pictures",
+    "task_description": "Pick a label.",
+    "task_reward": 0.5,
+    "task_tags": "images",
+}
+
+
+def parse(name, content):
+    data = content if isinstance(content, bytes) else content.encode()
+    return importing.parse(name, data)
+
+
+def only(batch):
+    [doc] = batch.documents
+    return doc
+
+
+def failure(name, content):
+    with pytest.raises(importing.ImportFailure) as error:
+        parse(name, content)
+    return str(error.value)
+
+
+# -- Sources -------------------------------------------------------------------------
+
+
+def test_flat_task_fields_get_defaults_for_missing_ones():
+    run = only(parse("run.json", json.dumps(FLAT))).run
+    assert run.task_reward == Decimal("0.5")
+    assert run.task_lifetime_in_seconds == 2678400
+    assert run.aux_parameters == {}
+
+
+def test_nested_mephisto_task_document_is_read():
+    doc = only(parse("run.json", json.dumps({"mephisto": {"task": FLAT}})))
+    assert doc.run.task_title == "Label the pictures"
+
+
+def test_whole_hydra_config_ignores_other_sections_with_a_notice():
+    text = (
+        "# @package _global_\ndefaults:\n  - _self_\nmephisto:\n  blueprint:\n    x: 1\n"
+        "  task:\n    task_title: T\n    task_description: D\n    task_reward: 1\n"
+        "    task_tags: t\n"
+    )
+    batch = parse("conf.yaml", text)
+    assert only(batch).run.task_title == "T"
+    assert batch.notices == ["conf.yaml: ignored the sections defaults, mephisto.blueprint."]
+
+
+def test_json_array_names_each_item():
+    batch = parse("runs.json", json.dumps([FLAT, {**FLAT, "task_reward": -1}]))
+    assert [doc.source for doc in batch.documents] == ["runs.json item 1", "runs.json item 2"]
+    assert batch.errors == ["runs.json item 2: task_reward: The reward cannot be negative."]
+
+
+def test_json_lines_errors_name_the_line_and_field():
+    lines = [json.dumps(FLAT)] * 6 + [json.dumps({**FLAT, "task_reward": -1})]
+    batch = parse("runs.jsonl", "\n".join(lines))
+    assert batch.errors == ["runs.jsonl line 7: task_reward: The reward cannot be negative."]
+
+
+def test_a_broken_json_line_is_one_invalid_document():
+    batch = parse("runs.jsonl", json.dumps(FLAT) + "\n{oops\n")
+    assert batch.errors == [
+        "runs.jsonl line 2: not valid JSON: Expecting property name enclosed in double quotes"
+        " at column 2."
+    ]
+
+
+def test_zip_of_files_reads_each_member():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.json", json.dumps(FLAT))
+        archive.writestr("b.jsonl", json.dumps({**FLAT, "task_title": "B"}))
+    batch = parse("bundle.zip", buffer.getvalue())
+    assert [d.source for d in batch.documents] == ["bundle.zip/a.json", "bundle.zip/b.jsonl line 1"]
+
+
+def test_overrides_line_is_read_like_hydra(make_run):
+    run = make_run(task_title="It's “quoted”, with $5 and ${x}")
+    doc = only(parse("run.overrides.txt", exporting.to_overrides(run)))
+    assert doc.run.task_title == run.task_title
+
+
+def mephisto_database(path, rows):
+    """A database.db with Mephisto's task_runs table."""
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE TABLE task_runs (task_run_id INTEGER PRIMARY KEY AUTOINCREMENT, task_id INTEGER,"
+        " requester_id INTEGER, init_params TEXT, is_completed BOOLEAN, provider_type STRING,"
+        " task_type STRING, sandbox BOOLEAN, creation_date DATETIME DEFAULT CURRENT_TIMESTAMP)"
+    )
+    for run_id, created, mephisto_yaml in rows:
+        connection.execute(
+            "INSERT INTO task_runs (task_run_id, task_id, requester_id, init_params, is_completed,"
+            " provider_type, task_type, sandbox, creation_date) VALUES (?, 1, 1, ?, 0, 'mock',"
+            " 'mock', 1, ?)",
+            (run_id, json.dumps(mephisto_yaml), created),
+        )
+    connection.commit()
+    connection.close()
+    return path.read_bytes()
+
+
+MEPHISTO_YAML = (
+    "blueprint:\n  _blueprint_type: static_task\narchitect:\n  _architect_type: local\n"
+    "task:\n  task_name: pics\n  task_title: Label the pictures\n  task_description: Pick.\n"
+    "  task_reward: 0.3\n  task_tags: images\n  task_lifetime_in_seconds: 86400\n"
+)
+
+
+def test_mephisto_database_rows_keep_their_run_id_and_creation_date(tmp_path):
+    data = mephisto_database(tmp_path / "database.db", [(7, "2024-03-01 12:30:00", MEPHISTO_YAML)])
+    batch = parse("database.db", data)
+    doc = only(batch)
+    assert doc.source == "database.db task_run 7"
+    assert doc.run.task_reward == Decimal("0.3")
+    assert doc.run.mephisto_task_run_id == "7"
+    assert doc.run.mephisto_created_at == datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
+    assert batch.notices == [
+        "database.db: imported each run's mephisto.task section; its other sections"
+        " (blueprint, architect, provider) are ignored."
+    ]
+
+
+def test_a_sqlite_file_without_task_runs_is_refused(tmp_path):
+    connection = sqlite3.connect(tmp_path / "other.db")
+    connection.execute("CREATE TABLE t (x)")
+    connection.commit()
+    connection.close()
+    assert failure("other.db", (tmp_path / "other.db").read_bytes()) == (
+        "other.db is not a Mephisto database (no readable task_runs table: no such table:"
+        " task_runs)."
+    )
+
+
+# -- Refusals --------------------------------------------------------------------------
+
+
+def test_unknown_keys_are_refused_by_name():
+    doc = only(parse("run.json", json.dumps({**FLAT, "reward": 1, "colour": "red"})))
+    assert doc.messages == [
+        "run.json: unknown fields reward, colour: Mephisto would refuse the config."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("task_lifetime_in_seconds", 1800.0, "Must be a whole number such as 1800, not 1800.0."),
+        ("task_lifetime_in_seconds", "1800", 'Must be a whole number such as 1800, not "1800".'),
+        ("allowed_concurrent", True, "Must be a whole number such as 1800, not true."),
+        ("task_reward", "0.5", 'Must be a number such as 0.5, not "0.5".'),
+        ("force_rebuild", "yes", 'Must be true or false, not "yes".'),
+        ("task_title", ["a"], 'Must be text, not ["a"].'),
+        ("aux_parameters", [1], 'Must be a JSON object such as {"key": "value"}, not a list.'),
+    ],
+)
+def test_wrong_types_get_a_message_not_a_crash(field, value, message):
+    doc = only(parse("run.json", json.dumps({**FLAT, field: value})))
+    assert doc.errors == [f"{field}: {message}"]
+
+
+def test_missing_required_field_says_so():
+    doc = only(parse("run.json", json.dumps({k: v for k, v in FLAT.items() if k != "task_tags"})))
+    assert doc.errors == ["task_tags: This field cannot be blank."]
+
+
+def test_three_question_marks_mean_missing():
+    doc = only(
+        parse("conf.yaml", "task_title: '???'\ntask_description: D\ntask_reward: 1\ntask_tags: t\n")
+    )
+    assert doc.errors == ["task_title: This field cannot be blank."]
+
+
+def test_unescaped_interpolation_in_yaml_is_refused():
+    doc = only(
+        parse("conf.yaml", "task_title: ${x}\ntask_description: D\ntask_reward: 1\ntask_tags: t\n")
+    )
+    assert doc.errors == [
+        "task_title: holds an interpolation (${...}) that Taskadmin cannot resolve;"
+        " write \\${ for the characters ${."
+    ]
+
+
+def test_empty_file_is_refused():
+    assert failure("runs.json", b"  \n") == "runs.json is empty."
+
+
+def test_non_utf8_file_is_refused():
+    assert failure("runs.json", b'{"task_title": "\xff"}') == (
+        "runs.json is not UTF-8 text (byte 0xff at position 16). Save it as UTF-8 and try again."
+    )
+
+
+def test_twenty_megabyte_file_is_refused():
+    data = b"[" + b" " * 20_000_000 + b"]"
+    assert failure("big.json", data) == (
+        "big.json is 20.0 MB; the import limit is 10.0 MB. Split it into smaller files."
+    )
+
+
+def test_yaml_bomb_is_refused():
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    for n in range(1, 10):
+        bomb += f"a{n}: &a{n} [{','.join(['*a' + (str(n - 1) if n > 1 else '')] * 9)}]\n"
+    assert failure("bomb.yaml", bomb) == (
+        "bomb.yaml: uses more than 20 YAML aliases (*name); write the values out instead."
+    )
+
+
+def test_json_nested_ten_thousand_levels_is_refused():
+    assert failure("deep.json", "[" * 10_000 + "]" * 10_000) == (
+        "deep.json is nested too deeply (more than 50 levels)."
+    )
+
+
+def test_invalid_yaml_is_refused_with_where():
+    assert failure("conf.yaml", "task_title: [unclosed\n").startswith("conf.yaml: not valid YAML:")
+
+
+def test_a_scalar_document_is_refused():
+    assert only(parse("run.json", "42")).messages == [
+        "run.json: must be a mapping of task fields, not 42."
+    ]
+
+
+# -- Preview and apply -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_preview_marks_new_and_identical(make_run):
+    existing = make_run(
+        task_title="Label the pictures", task_description="Pick a label.", task_tags="images"
+    )
+    batch = importing.preview(
+        parse("runs.json", json.dumps([FLAT, {**FLAT, "task_title": "Other"}]))
+    )
+    assert [doc.status for doc in batch.documents] == ["identical", "new"]
+    assert batch.documents[0].existing == existing
+
+
+@pytest.mark.django_db
+def test_apply_all_with_an_invalid_run_changes_nothing():
+    batch = parse("runs.json", json.dumps([FLAT, {**FLAT, "task_reward": -1}]))
+    with pytest.raises(importing.ImportRefused) as error:
+        importing.apply(batch)
+    assert str(error.value) == (
+        "Nothing imported: 1 run is invalid. Fix the file, or import only the valid runs."
+    )
+    assert not TaskRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_apply_only_valid_saves_the_valid_ones(editor):
+    batch = parse("runs.json", json.dumps([FLAT, {**FLAT, "task_reward": -1}]))
+    result = importing.apply(batch, only_valid=True, by=editor)
+    assert (len(result.created), result.identical, result.invalid) == (1, 0, 1)
+    assert TaskRun.objects.get().created_by == editor
+
+
+@pytest.mark.django_db
+def test_a_failure_half_way_leaves_the_database_as_it_was():
+    batch = parse("runs.json", json.dumps([FLAT, {**FLAT, "task_title": "Second"}]))
+    # The database refuses the second run (its constraint) after the first was saved.
+    batch.documents[1].run.task_lifetime_in_seconds = 0
+    with pytest.raises(Exception):  # noqa: B017 - whichever error, nothing may stay
+        importing.apply(batch)
+    assert not TaskRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_importing_the_same_file_twice_skips_the_second_time():
+    data = json.dumps([FLAT]).encode()
+    importing.apply(importing.parse("runs.json", data))
+    result = importing.apply(importing.parse("runs.json", data))
+    assert (len(result.created), result.identical) == (0, 1)
+    assert TaskRun.objects.count() == 1
+
+
+# -- Generated documents -------------------------------------------------------------------
+
+BAD_VALUES = {
+    "task_reward": st.one_of(
+        st.decimals("-1000", "-0.01", places=2).map(float),
+        st.just(0.005),
+        st.text(max_size=5),
+        st.booleans(),
+    ),
+    "task_lifetime_in_seconds": st.one_of(
+        st.integers(max_value=0), st.floats(1, 10**6), st.text(max_size=5)
+    ),
+    "allowed_concurrent": st.one_of(
+        st.integers(max_value=-1), st.none(), st.lists(st.integers(), max_size=2)
+    ),
+    "task_title": st.one_of(
+        st.just(""), st.just("   "), st.integers(), st.text(min_size=256, max_size=300)
+    ),
+    "task_tags": st.one_of(st.just(" , ,"), st.none()),
+    "task_name": st.one_of(st.just("has space"), st.just("ünï"), st.integers()),
+    "post_install_script": st.sampled_from(["/abs.sh", "../up.sh", "dir/", "a\\b.sh"]),
+    "aux_parameters": st.one_of(
+        st.lists(st.integers(), max_size=2), st.text(max_size=3), st.integers()
+    ),
+    "force_rebuild": st.one_of(st.text(max_size=3), st.integers()),
+    "unknown_key": st.integers(),
+}
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=task_configs(), field=st.sampled_from(sorted(BAD_VALUES)), data=st.data())
+def test_invalid_generated_documents_are_refused_with_a_message_and_never_saved(
+    values, field, data
+):
+    run = TaskRun(**values)
+    run.full_clean()
+    document = exporting.run_to_config(run)
+    document["mephisto"]["task"][field] = data.draw(BAD_VALUES[field])
+    batch = parse("runs.jsonl", json.dumps(document))
+    doc = only(batch)
+    assert doc.status == importing.INVALID
+    assert doc.messages and all(m.startswith("runs.jsonl line 1: ") for m in doc.messages)
+    assert any(field in message for message in doc.messages)
+    with pytest.raises(importing.ImportRefused):
+        importing.apply(batch)
+    assert not TaskRun.objects.exists()

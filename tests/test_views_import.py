@@ -1,0 +1,194 @@
+"""The import page, the export choices, /schema.json and the admin entry points."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tasks.models import TaskRun
+
+pytestmark = pytest.mark.django_db
+
+FLAT = {"task_title": "Imported", "task_description": "D", "task_reward": 0.25, "task_tags": "t"}
+BAD = {**FLAT, "task_title": "Bad", "task_reward": -1}
+
+
+def upload(client, name, content):
+    data = content.encode() if isinstance(content, str) else content
+    return client.post(reverse("tasks:run-import"), {"file": SimpleUploadedFile(name, data)})
+
+
+def jsonl(*documents):
+    return "\n".join(json.dumps(d) for d in documents)
+
+
+# -- Import page ---------------------------------------------------------------------
+
+
+def test_import_page_needs_login(client):
+    response = client.get(reverse("tasks:run-import"))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_import_needs_add_permission(viewer_client):
+    assert viewer_client.get(reverse("tasks:run-import")).status_code == 403
+
+
+def test_upload_shows_a_preview_and_saves_nothing(editor_client):
+    response = upload(editor_client, "runs.jsonl", jsonl(FLAT, BAD))
+    content = response.content.decode()
+    assert "runs.jsonl: 1 new, 0 identical to saved runs (skipped), 1 invalid." in content
+    assert "runs.jsonl line 2: task_reward: The reward cannot be negative." in content
+    assert "Import only the 1 valid run" in content
+    assert not TaskRun.objects.exists()
+
+
+def apply(client, response, mode):
+    token = response.context["token"]
+    return client.post(reverse("tasks:run-import-apply"), {"token": token, "mode": mode})
+
+
+def test_import_only_valid_saves_them_and_says_so(editor_client, editor):
+    preview = upload(editor_client, "runs.jsonl", jsonl(FLAT, BAD))
+    response = apply(editor_client, preview, "valid")
+    assert response.status_code == 302 and response["Location"] == reverse("tasks:run-list")
+    run = TaskRun.objects.get()
+    assert (run.task_title, run.created_by) == ("Imported", editor)
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["Imported 1 task run from runs.jsonl; skipped 0 identical, 1 invalid."]
+
+
+def test_import_all_with_invalid_runs_is_refused_and_changes_nothing(editor_client):
+    preview = upload(editor_client, "runs.jsonl", jsonl(FLAT, BAD))
+    response = apply(editor_client, preview, "all")
+    assert response.status_code == 200
+    assert (
+        "Nothing imported: 1 run is invalid. Fix the file, or import only the valid runs."
+        in response.content.decode()
+    )
+    assert not TaskRun.objects.exists()
+
+
+def test_a_token_from_another_session_is_refused(editor_client, client, editor):
+    preview = upload(editor_client, "runs.jsonl", jsonl(FLAT))
+    editor_client.logout()
+    editor_client.force_login(editor)
+    response = apply(editor_client, preview, "all")
+    assert response["Location"] == reverse("tasks:run-import")
+    assert not TaskRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.json", b"", "The submitted file is empty."),
+        ("runs.json", b"\xff\xfe{}", "runs.json is not UTF-8 text (byte 0xff at position 0)."),
+        ("deep.json", b"[" * 10_000 + b"]" * 10_000, "deep.json is nested too deeply"),
+        ("big.json", b" " * 20_000_000, "big.json is 20.0 MB; the import limit is 10.0 MB."),
+    ],
+)
+def test_unreadable_files_get_a_clear_error_and_change_nothing(
+    editor_client, name, content, message
+):
+    response = upload(editor_client, name, content)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not TaskRun.objects.exists()
+
+
+def test_yaml_upload_round_trips_through_the_browser(editor_client, make_run):
+    run = make_run(task_title="Original ${x}")
+    exported = editor_client.get(reverse("tasks:run-export", args=[run.pk]), {"format": "yaml"})
+    run.delete()
+    preview = upload(editor_client, "run.yaml", exported.content)
+    apply(editor_client, preview, "all")
+    again = editor_client.get(
+        reverse("tasks:run-export", args=[TaskRun.objects.get().pk]), {"format": "yaml"}
+    )
+    assert again.content == exported.content
+
+
+# -- Export choices ----------------------------------------------------------------------
+
+
+def test_detail_page_offers_formats_targets_and_copyable_overrides(viewer_client, make_run):
+    run = make_run()
+    content = viewer_client.get(reverse("tasks:run-detail", args=[run.pk])).content.decode()
+    assert '<option value="overrides">Hydra overrides</option>' in content
+    assert '<option value="1.1">Mephisto 1.1-1.4 (14 fields)</option>' in content
+    assert "mephisto.task.task_reward=0.5" in content
+    assert 'data-copy="#run-overrides"' in content
+    assert "tasks/copy.js" in content and "<script>" not in content
+
+
+def test_export_for_an_old_target_that_would_lose_a_value_is_refused(viewer_client, make_run):
+    run = make_run(aux_parameters={"seed": 3})
+    response = viewer_client.get(
+        reverse("tasks:run-export", args=[run.pk]), {"format": "json", "target": "1.5"}, follow=True
+    )
+    assert "Mephisto 1.5 has no aux_parameters" in response.content.decode()
+
+
+def test_list_export_of_yaml_is_a_zip(viewer_client, make_run):
+    make_run(task_name="one")
+    make_run(task_name="two")
+    response = viewer_client.get(reverse("tasks:runs-export"), {"scope": "all", "format": "yaml"})
+    assert response["Content-Type"] == "application/zip"
+    assert sorted(zipfile.ZipFile(io.BytesIO(response.content)).namelist()) == [
+        "one.yaml",
+        "two.yaml",
+    ]
+
+
+def test_overrides_download(viewer_client, make_run):
+    run = make_run()
+    response = viewer_client.get(
+        reverse("tasks:run-export", args=[run.pk]), {"format": "overrides"}
+    )
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode().startswith("mephisto.task.task_name=null ")
+
+
+# -- Schema ----------------------------------------------------------------------------
+
+
+def test_schema_needs_login(client):
+    assert client.get("/schema.json").status_code == 302
+
+
+def test_schema_is_served_as_json(viewer_client):
+    response = viewer_client.get("/schema.json")
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+# -- Admin -----------------------------------------------------------------------------
+
+
+def test_admin_changelist_links_to_the_import(editor_client):
+    content = editor_client.get(reverse("admin:tasks_taskrun_changelist")).content.decode()
+    assert f'<a href="{reverse("tasks:run-import")}">Import task runs</a>' in content
+
+
+def test_admin_exports_yaml_for_a_target(editor_client, make_run):
+    run = make_run()
+    response = editor_client.post(
+        reverse("admin:tasks_taskrun_changelist"),
+        {"action": "export_yaml", "_selected_action": [run.pk], "target": "1.1"},
+    )
+    [name] = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    text = zipfile.ZipFile(io.BytesIO(response.content)).read(name).decode()
+    assert "resume_incomplete_run" not in text and "aux_parameters" not in text
+
+
+def test_admin_export_refused_for_a_target_says_why(editor_client, make_run):
+    run = make_run(resume_incomplete_run=True)
+    response = editor_client.post(
+        reverse("admin:tasks_taskrun_changelist"),
+        {"action": "export_overrides", "_selected_action": [run.pk], "target": "1.1"},
+        follow=True,
+    )
+    assert "Mephisto 1.1 has no resume_incomplete_run" in response.content.decode()
