@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.run_list, name="run-list"),
     path("runs/new/", views.run_create, name="run-create"),
     path("runs/export/", views.runs_export, name="runs-export"),
+    path("runs/export/<str:fmt>/", views.runs_export, name="runs-export-as"),
     path("runs/import/", views.run_import, name="run-import"),
     path("runs/import/apply/", views.run_import_apply, name="run-import-apply"),
     path("schema.json", views.config_schema, name="schema"),

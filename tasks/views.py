@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -333,7 +333,7 @@ def run_export(request, pk):
 
 @login_required
 @permission_required("tasks.view_taskrun", raise_exception=True)
-def runs_export(request):
+def runs_export(request, fmt=None):
     """The runs ticked on the list page, or all runs matching its search."""
     query = request.GET.get("q", "").strip()
     runs = listing.runs_for_list(
@@ -345,9 +345,11 @@ def runs_export(request):
             messages.warning(request, "Tick at least one run to export.")
             return redirect(_list_url(request))
         runs = runs.filter(pk__in=selected)
-    fmt, target = ExportForm(request.GET).choices()
+    chosen, target = ExportForm(request.GET).choices()
+    if fmt not in (None, *exporting.FORMATS):
+        raise Http404("No such export format.")
     try:
-        return attachment(*exporting.export_runs(runs, fmt, target))
+        return attachment(*exporting.export_runs(runs, fmt or chosen, target))
     except exporting.ExportError as error:
         messages.error(request, str(error))
         return redirect(_list_url(request))

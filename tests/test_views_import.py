@@ -135,12 +135,19 @@ def test_export_for_an_old_target_that_would_lose_a_value_is_refused(viewer_clie
 def test_list_export_of_yaml_is_a_zip(viewer_client, make_run):
     make_run(task_name="one")
     make_run(task_name="two")
-    response = viewer_client.get(reverse("tasks:runs-export"), {"scope": "all", "format": "yaml"})
+    response = viewer_client.get(reverse("tasks:runs-export-as", args=["yaml"]), {"scope": "all"})
     assert response["Content-Type"] == "application/zip"
     assert sorted(zipfile.ZipFile(io.BytesIO(response.content)).namelist()) == [
         "one.yaml",
         "two.yaml",
     ]
+
+
+def test_list_page_offers_the_other_formats(viewer_client, make_run):
+    make_run()
+    content = viewer_client.get(reverse("tasks:run-list")).content.decode()
+    assert f'formaction="{reverse("tasks:runs-export-as", args=["overrides"])}"' in content
+    assert "All 1 as Hydra overrides (zip)" in content
 
 
 def test_overrides_download(viewer_client, make_run):
