@@ -453,7 +453,8 @@ def apply(batch, *, only_valid=False, by=None):
         for doc in batch.documents:
             if doc.status != NEW:
                 continue
-            doc.run.full_clean()
+            # parse() ran the model's validation; the database's constraints are
+            # the backstop here, and any failure rolls the whole import back.
             doc.run.record(by=by, via=f"import: {batch.name}")
             created.append(doc.run)
     return Result(created, batch.count(IDENTICAL), batch.count(INVALID))
