@@ -94,10 +94,24 @@ def _one_line(error):
     return " ".join(str(error).split())
 
 
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_str(dumper, text):
+    # PyYAML may write these line breaks raw in a plain or single-quoted scalar,
+    # where YAML folds them into a space: double quotes escape them (\N, \L, \P).
+    style = '"' if any(char in text for char in "\r\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump_yaml(document):
     return yaml.dump(
         document,
-        Dumper=yaml.SafeDumper,
+        Dumper=_Dumper,
         allow_unicode=True,
         sort_keys=False,
         default_flow_style=False,

@@ -50,3 +50,8 @@ def test_yaml_with_many_aliases_is_refused():
 def test_yaml_with_python_tags_is_refused():
     with pytest.raises(hydra.YAMLError, match="not valid YAML"):
         hydra.load_yaml("a: !!python/object/apply:os.system ['true']\n")
+
+
+@pytest.mark.parametrize("text", ["0\x85", "a\u2028b", "c\u2029", "x\ry", "tab\tand  spaces "])
+def test_yaml_keeps_unusual_line_breaks_exactly(text):
+    assert hydra.load_yaml(hydra.dump_yaml({"a": text})) == {"a": text}
