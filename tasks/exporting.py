@@ -8,6 +8,7 @@ the same bytes (the zip's timestamps are fixed), so exports can be diffed.
 
 import io
 import json
+import shlex
 import zipfile
 from decimal import Decimal
 
@@ -77,7 +78,7 @@ def run_to_config(run, target="latest"):
     return {"mephisto": {"task": task_config(run, target)}}
 
 
-def hydra_config(run):
+def hydra_config(run, target="latest"):
     """A complete Hydra conf for `run`: the defaults list choosing blueprint,
     architect and provider, then the `mephisto` tree. Choices left empty are
     left out, for the launch command line to give.
@@ -90,7 +91,7 @@ def hydra_config(run):
     mephisto = {}
     if run.blueprint and run.blueprint_source:
         mephisto["blueprint"] = {BLUEPRINT_MAIN_ARGUMENT[run.blueprint]: run.blueprint_source}
-    mephisto["task"] = task_config(run)
+    mephisto["task"] = task_config(run, target)
     return {"defaults": [*defaults, "_self_"], "mephisto": mephisto}
 
 
@@ -99,16 +100,27 @@ def dumps(document):
 
 
 def to_yaml(run, target="latest"):
-    """A Hydra config file for hydra_configs/conf/: ints stay ints, `${` is escaped."""
-    config = task_config(run, target)
-    config = hydra.map_strings(config, hydra.escape_interpolations)
-    return YAML_HEADER + hydra.dump_yaml({"mephisto": {"task": config}})
+    """A Hydra config file for hydra_configs/conf/: the launch setup's defaults list and
+    the `mephisto` tree; ints stay ints, `${` is escaped."""
+    config = hydra_config(run, target)
+    config["mephisto"] = hydra.map_strings(config["mephisto"], hydra.escape_interpolations)
+    return YAML_HEADER + hydra.dump_yaml(config)
 
 
 def to_overrides(run, target="latest"):
-    """Hydra command-line overrides on one line, quoted for a POSIX shell."""
-    words = []
-    for name, value in task_config(run, target).items():
+    """Hydra command-line overrides on one line, quoted for a POSIX shell: the launch
+    setup's config-group choices (mephisto/provider=mock), then the task section."""
+    config = hydra_config(run, target)
+    words = [
+        shlex.quote(f"{group.lstrip('/')}={choice}")
+        for entry in config["defaults"]
+        if isinstance(entry, dict)
+        for group, choice in entry.items()
+    ]
+    for name, value in config["mephisto"].get("blueprint", {}).items():
+        value = hydra.escape_interpolations(value)
+        words.append(hydra.format_override(f"mephisto.blueprint.{name}", value))
+    for name, value in config["mephisto"]["task"].items():
         if "\x00" in json.dumps(value):
             raise ExportError(f"{name}: a command line cannot carry a NUL character.")
         value = hydra.map_strings(value, hydra.escape_interpolations)

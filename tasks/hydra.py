@@ -101,11 +101,13 @@ class _Dumper(yaml.SafeDumper):
 def _represent_str(dumper, text):
     # PyYAML may write these line breaks raw in a plain or single-quoted scalar,
     # where YAML folds them into a space: double quotes escape them (\N, \L, \P).
+    text = str(text)  # a str enum (Provider.MOCK) is written as its value
     style = '"' if any(char in text for char in "\r\x85\u2028\u2029") else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_multi_representer(str, _represent_str)
 
 
 def dump_yaml(document):
@@ -174,7 +176,7 @@ def split_overrides(text):
     pairs = []
     for word in words:
         key, sep, raw = word.partition("=")
-        if not sep or not re.fullmatch(r"\+{0,2}[A-Za-z_][\w.]*", key):
+        if not sep or not re.fullmatch(r"\+{0,2}[A-Za-z_][\w./]*", key):
             raise OverrideError(f"{word!r} is not a key=value override.")
         pairs.append((key.lstrip("+"), parse_value(raw, key)))
     return pairs

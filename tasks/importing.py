@@ -12,6 +12,7 @@ Views, admin and management commands only call these.
 
 import io
 import json
+import re
 import sqlite3
 import zipfile
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from tasks import exporting, hydra, schema
 from tasks.models import TaskRun
+from tasks.providers import BLUEPRINT_MAIN_ARGUMENT
 from tasks.validators import validate_json_object
 
 NEW, IDENTICAL, INVALID = "new", "identical", "invalid"
@@ -128,7 +130,7 @@ def _read_file(batch, name, data, *, in_zip):
         return _read_json_lines(batch, name, text)
     if suffix not in (".yaml", ".yml") and stripped[:1] in ("{", "["):
         return _read_json(batch, name, text)
-    if stripped.startswith(("mephisto.", "'mephisto.", '"mephisto.', "+mephisto.")):
+    if re.match(r"""['"+]*mephisto[./]""", stripped):
         return _read_overrides(batch, name, text)
     return _read_yaml(batch, name, text)
 
@@ -177,22 +179,27 @@ def _read_yaml(batch, name, text):
 
 
 def _read_overrides(batch, name, text):
-    task = {}
-    ignored = []
     try:
         pairs = hydra.split_overrides(text)
     except hydra.OverrideError as error:
         raise ImportFailure(f"{name}: {error}") from None
+    # Rebuilt as the Hydra config these overrides make, then read like one.
+    defaults, blueprint, task, ignored = [], {}, {}, []
     for key, value in pairs:
         if key.startswith(exporting.OVERRIDE_PREFIX):
             task[key.removeprefix(exporting.OVERRIDE_PREFIX)] = value
+        elif key.removeprefix("mephisto/") in LAUNCH_GROUPS and key.startswith("mephisto/"):
+            defaults.append({key: value})
+        elif key.startswith("mephisto.blueprint.") and key.count(".") == 2:
+            blueprint[key.rpartition(".")[2]] = value
         else:
             ignored.append(key)
     if ignored:
         batch.notices.append(
             f"{name}: ignored the overrides outside mephisto.task: {', '.join(ignored)}."
         )
-    _add_document(batch, name, task, escaped=True)
+    mephisto = {"task": task, **({"blueprint": blueprint} if blueprint else {})}
+    _add_document(batch, name, {"defaults": defaults, "mephisto": mephisto}, escaped=True)
 
 
 def _read_zip(batch, name, data):
@@ -238,8 +245,8 @@ def _read_database(batch, name, data):
     finally:
         connection.close()
     batch.notices.append(
-        f"{name}: imported each run's mephisto.task section; its other sections"
-        " (blueprint, architect, provider) are ignored."
+        f"{name}: imported each run's mephisto.task section and its provider, architect"
+        " and blueprint choices; their other settings are ignored."
     )
     for run_id, created, init_params in rows:
         source = f"{name} task_run {run_id}"
@@ -252,10 +259,17 @@ def _read_database(batch, name, data):
         _check_shape(source, node)
         if isinstance(node, dict) and "mephisto" in node:
             node = node["mephisto"]
-        task = node.get("task") if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            node = {}
         origin = {"mephisto_task_run_id": str(run_id), "mephisto_created_at": _as_datetime(created)}
         # Mephisto stores the resolved config: its strings are literal.
-        _add_document(batch, source, task, escaped=False, origin=origin)
+        _add_document(
+            batch,
+            source,
+            node.get("task"),
+            escaped=False,
+            origin={**origin, **_launch_setup([], node, escaped=False)},
+        )
 
 
 def _as_datetime(value):
@@ -297,13 +311,45 @@ def _add_value(batch, name, value, *, escaped):
         _add_document(batch, name, value, escaped=escaped)
 
 
+LAUNCH_GROUPS = ("provider", "architect", "blueprint")
+
+
+def _launch_setup(defaults, mephisto, *, escaped):
+    """Provider, architect, blueprint (and its main file) from a Hydra config's defaults
+    list (`- /mephisto/provider: prolific`) or a resolved config's `_provider_type` keys."""
+    found = {}
+    for group in LAUNCH_GROUPS:
+        section = mephisto.get(group)
+        if isinstance(section, dict) and f"_{group}_type" in section:
+            found[group] = section[f"_{group}_type"]
+    for entry in defaults if isinstance(defaults, list) else []:
+        for key, choice in entry.items() if isinstance(entry, dict) else ():
+            group = str(key).lstrip("/").removeprefix("mephisto/")
+            if group in LAUNCH_GROUPS:
+                found[group] = choice
+    main = BLUEPRINT_MAIN_ARGUMENT.get(found.get("blueprint"))
+    section = mephisto.get("blueprint")
+    if main and isinstance(section, dict) and main in section:
+        found["blueprint_source"] = section[main]
+        if escaped and isinstance(found["blueprint_source"], str):
+            found["blueprint_source"] = hydra.unescape_interpolations(found["blueprint_source"])
+    return found
+
+
 def _add_document(batch, source, value, *, escaped, origin=None):
     """Find the task section in `value`, then validate it as the model does."""
+    origin = dict(origin or {})
     if isinstance(value, dict) and "mephisto" in value:
         mephisto = value["mephisto"]
-        others = sorted(str(key) for key in value if key != "mephisto")
+        others = sorted(str(key) for key in value if key not in ("mephisto", "defaults"))
         if isinstance(mephisto, dict):
-            others += sorted(f"mephisto.{key}" for key in mephisto if key != "task")
+            try:
+                origin.update(_launch_setup(value.get("defaults"), mephisto, escaped=escaped))
+            except hydra.InterpolationError as error:
+                batch.documents.append(Document(source, errors=[f"blueprint_source: {error}"]))
+                return
+            read = {"task", *(("blueprint",) if "blueprint_source" in origin else ())}
+            others += sorted(f"mephisto.{key}" for key in mephisto if key not in read)
             value = mephisto.get("task")
         else:
             value = None
@@ -349,14 +395,18 @@ def validate(source, task, *, escaped=False, origin=None):
         elif kind == "number":
             value = Decimal(str(value))
         values[name] = value
-    run = TaskRun(**values, **(origin or {}))
+    origin = dict(origin or {})
+    for name in (*LAUNCH_GROUPS, "blueprint_source"):
+        if name in origin and not isinstance(origin[name], str):
+            errors.append(f"{name}: {_type_error('string', origin.pop(name))}")
+    run = TaskRun(**values, **origin)
     try:
         # Constraints are the database's backstop (apply() runs them); the field
         # validators carry the messages, and parsing must not need a database.
         run.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         for name, messages in error.message_dict.items():
-            if name in values or name not in task or task[name] == hydra.MISSING:
+            if name in values or name in origin or name not in task or task[name] == hydra.MISSING:
                 errors.extend(f"{name}: {message}" for message in messages)
     if errors:
         return Document(source, errors=errors)

@@ -41,7 +41,11 @@ def hydra_reads(line):
     """{field: value} as Hydra parses the overrides and OmegaConf resolves them."""
     overrides = OverridesParser.create().parse_overrides(shell_words(line))
     config = OmegaConf.create(
-        {o.key_or_group.removeprefix("mephisto.task."): o.value() for o in overrides}
+        {
+            o.key_or_group.removeprefix("mephisto.task."): o.value()
+            for o in overrides
+            if o.key_or_group.startswith("mephisto.task.")
+        }
     )
     return OmegaConf.to_container(config, resolve=True)
 
@@ -102,7 +106,10 @@ def test_a_title_of_three_question_marks_is_refused_as_missing(make_run):
 def test_yaml_is_a_hydra_global_package_with_the_task_section(make_run):
     filename, content_type, content = exporting.export_run(make_run(task_name="labels"), "yaml")
     assert filename.endswith("-labels.yaml") and content_type == "application/yaml"
-    assert content.startswith("# @package _global_\nmephisto:\n  task:\n    task_name: labels\n")
+    assert content.startswith(
+        "# @package _global_\ndefaults:\n- /mephisto/provider: mock\n- _self_\nmephisto:\n"
+        "  task:\n    task_name: labels\n"
+    )
     assert "    task_lifetime_in_seconds: 2678400\n" in content
     assert "    task_reward: 0.5\n" in content
 
@@ -126,7 +133,9 @@ def test_yaml_escapes_interpolations_so_omegaconf_keeps_the_text(make_run):
 def test_overrides_quote_titles_for_shell_and_hydra(make_run):
     run = make_run(task_title='It\'s "big", costs $5 — ${x}', task_tags="a, b")
     line = exporting.to_overrides(run)
-    assert line.startswith("mephisto.task.task_name=null 'mephisto.task.task_title=")
+    assert line.startswith(
+        "mephisto/provider=mock mephisto.task.task_name=null 'mephisto.task.task_title="
+    )
     assert "mephisto.task.task_reward=0.5 " in line
     assert "'mephisto.task.task_tags=\"a, b\"'" in line
     read = hydra_reads(line)
@@ -193,6 +202,24 @@ def test_several_runs_round_trip_byte_identical(make_run, fmt):
     runs = [make_run(task_title=f"Run {n}", task_reward=Decimal(n) / 100) for n in range(3)]
     first, second = round_trip(runs, fmt, single=False)
     assert first == second
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "overrides"])
+def test_a_run_round_trips_with_its_launch_setup(make_run, fmt):
+    run = make_run(
+        provider="mturk_sandbox",
+        blueprint="static_task",
+        blueprint_source="build/${x}.js",
+        architect="local",
+    )
+    first, second = round_trip([run], fmt, single=True)
+    assert first == second
+    imported = TaskRun.objects.get()
+    assert (imported.provider, imported.architect, imported.blueprint_source) == (
+        "mturk_sandbox",
+        "local",
+        "build/${x}.js",
+    )
 
 
 @pytest.mark.parametrize("fmt", exporting.FORMATS)

@@ -62,7 +62,7 @@ def test_whole_hydra_config_ignores_other_sections_with_a_notice():
     )
     batch = parse("conf.yaml", text)
     assert only(batch).run.task_title == "T"
-    assert batch.notices == ["conf.yaml: ignored the sections defaults, mephisto.blueprint."]
+    assert batch.notices == ["conf.yaml: ignored the sections mephisto.blueprint."]
 
 
 def test_json_array_names_each_item():
@@ -135,9 +135,10 @@ def test_mephisto_database_rows_keep_their_run_id_and_creation_date(tmp_path):
     assert doc.run.task_reward == Decimal("0.3")
     assert doc.run.mephisto_task_run_id == "7"
     assert doc.run.mephisto_created_at == datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
+    assert (doc.run.blueprint, doc.run.architect) == ("static_task", "local")
     assert batch.notices == [
-        "database.db: imported each run's mephisto.task section; its other sections"
-        " (blueprint, architect, provider) are ignored."
+        "database.db: imported each run's mephisto.task section and its provider, architect"
+        " and blueprint choices; their other settings are ignored."
     ]
 
 
@@ -150,6 +151,31 @@ def test_a_sqlite_file_without_task_runs_is_refused(tmp_path):
         "other.db is not a Mephisto database (no readable task_runs table: no such table:"
         " task_runs)."
     )
+
+
+def test_hydra_defaults_list_gives_the_launch_setup():
+    text = (
+        "defaults:\n  - /mephisto/blueprint: static_task\n  - /mephisto/provider: mturk_sandbox\n"
+        "  - _self_\nmephisto:\n  blueprint:\n    task_source: build/bundle.js\n"
+        "  task:\n    task_title: T\n    task_description: D\n    task_reward: 1.5\n"
+        "    task_tags: t\n"
+    )
+    batch = parse("conf.yaml", text)
+    run = only(batch).run
+    assert (run.provider, run.blueprint, run.blueprint_source) == (
+        "mturk_sandbox",
+        "static_task",
+        "build/bundle.js",
+    )
+    assert batch.notices == []
+
+
+def test_an_unknown_provider_is_refused_by_the_model():
+    text = "defaults:\n  - /mephisto/provider: nowhere\nmephisto:\n  task:\n    task_title: T\n"
+    text += "    task_description: D\n    task_reward: 1\n    task_tags: t\n"
+    assert only(parse("conf.yaml", text)).errors == [
+        "provider: Value 'nowhere' is not a valid choice."
+    ]
 
 
 # -- Refusals --------------------------------------------------------------------------

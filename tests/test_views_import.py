@@ -156,7 +156,9 @@ def test_overrides_download(viewer_client, make_run):
         reverse("tasks:run-export", args=[run.pk]), {"format": "overrides"}
     )
     assert response["Content-Type"] == "text/plain; charset=utf-8"
-    assert response.content.decode().startswith("mephisto.task.task_name=null ")
+    assert response.content.decode().startswith(
+        "mephisto/provider=mock mephisto.task.task_name=null "
+    )
 
 
 # -- Schema ----------------------------------------------------------------------------
