@@ -14,6 +14,7 @@ def every_page(run, other, user):
         ("delete", reverse("tasks:run-delete", args=[run.pk])),
         ("history", reverse("tasks:run-history", args=[run.pk])),
         ("compare", reverse("tasks:runs-compare") + f"?pk={run.pk}&pk={other.pk}"),
+        ("import", reverse("tasks:run-import")),
         ("password change", reverse("password_change")),
         ("admin index", reverse("admin:index")),
         ("admin changelist", reverse("admin:tasks_taskrun_changelist")),
