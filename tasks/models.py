@@ -14,6 +14,7 @@ from tasks import money
 from tasks.providers import LIVE_PROVIDERS, Architect, Blueprint, Provider
 from tasks.tags import normalize_tags, split_tags
 from tasks.validators import (
+    text_problem,
     validate_blueprint_path,
     validate_json_object,
     validate_not_blank,
@@ -448,6 +449,12 @@ class TaskRun(models.Model):
                 validate_json_object(self.aux_parameters)
             except ValidationError as error:
                 errors["aux_parameters"] = error.error_list
+        # Every text field alike: PostgreSQL would refuse the save (NUL,
+        # unpaired surrogates) and Mephisto the launch ("???").
+        for name in self.EDITABLE_FIELDS:
+            problem = text_problem(getattr(self, name))
+            if problem:
+                errors.setdefault(name, []).append(ValidationError(problem, code="bad_text"))
         for finding in rules.check(self, rules.ERROR):
             errors.setdefault(finding.field, []).append(
                 ValidationError(finding.message, code=finding.code)

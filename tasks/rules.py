@@ -237,6 +237,22 @@ RULES = (
             "skips when the webapp has not changed: tick force rebuild to be sure it runs."
         ),
     ),
+    *(
+        Rule(
+            f"interpolation_in_{name}",
+            WARNING,
+            name,
+            (name,),
+            None,
+            lambda run, name=name: "${" in getattr(run, name),
+            lambda run: (
+                "This text contains “${”, which Hydra reads as an interpolation when Mephisto "
+                "launches: the YAML and overrides exports escape it, but a JSON export used "
+                "as a Hydra config would fail to launch."
+            ),
+        )
+        for name in ("task_title", "task_description", "task_tags")
+    ),
     Rule(
         "task_name_shared",
         WARNING,

@@ -88,6 +88,25 @@ def validate_json_object(value):
 
 
 _UNSTORABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT_MESSAGE = (
+    "Text cannot contain the NUL character (\\u0000) or an unpaired"
+    " surrogate escape (\\ud800 to \\udfff)."
+)
+
+
+def text_problem(value):
+    """Why a text value cannot be stored or launched, or None.
+
+    PostgreSQL refuses NUL and unpaired surrogates; OmegaConf reads the whole
+    value "???" as "missing", so Mephisto would stop at launch.
+    """
+    if not isinstance(value, str):
+        return None
+    if _UNSTORABLE_TEXT.search(value):
+        return UNSTORABLE_TEXT_MESSAGE
+    if value.strip() == "???":
+        return "“???” means “missing” to Mephisto's config: write what you mean."
+    return None
 
 
 def _json_problem(value):
@@ -106,8 +125,5 @@ def _json_problem(value):
         elif isinstance(item, float) and not math.isfinite(item):
             return "Numbers must be finite: NaN, Infinity and values beyond 1e308 are not JSON."
         elif isinstance(item, str) and _UNSTORABLE_TEXT.search(item):
-            return (
-                "Text cannot contain the NUL character (\\u0000) or an unpaired"
-                " surrogate escape (\\ud800 to \\udfff)."
-            )
+            return UNSTORABLE_TEXT_MESSAGE
     return None

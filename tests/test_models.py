@@ -333,3 +333,31 @@ def test_line_breaks_are_stored_as_newlines_whatever_the_browser_sent(make_run):
     run = make_run(task_description="One\r\nTwo\rThree")
     run.refresh_from_db()
     assert run.task_description == "One\nTwo\nThree"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "nul\x00byte",
+            "Text cannot contain the NUL character (\\u0000) or an unpaired"
+            " surrogate escape (\\ud800 to \\udfff).",
+        ),
+        (
+            "lone \ud800",
+            "Text cannot contain the NUL character (\\u0000) or an unpaired"
+            " surrogate escape (\\ud800 to \\udfff).",
+        ),
+        ("???", "“???” means “missing” to Mephisto's config: write what you mean."),
+    ],
+    ids=["nul", "surrogate", "missing"],
+)
+@pytest.mark.parametrize("field", ["task_title", "task_description", "task_tags", "task_name"])
+def test_text_no_database_or_launch_can_take_is_refused_on_every_path(field, value, message):
+    if field == "task_name":
+        value = value.replace(" ", "")
+    assert message in errors_for(**{field: value})[field]
+
+
+def test_question_marks_inside_text_are_fine():
+    assert errors_for(task_title="Which one??? Pick!") == {}

@@ -227,3 +227,11 @@ def test_warnings_never_block_a_save_by_themselves():
     run = run_for(resume_incomplete_run=True, post_install_script="x.sh")
     run.full_clean()
     run.save()
+
+
+@pytest.mark.parametrize("field", ["task_title", "task_description", "task_tags"])
+def test_an_interpolation_in_text_warns_that_json_would_not_launch(field):
+    assert warning_codes(run_for(**{field: "Costs $5 {each}"})) == []
+    (finding,) = rules.check(run_for(**{field: "Hello ${name}"}), rules.WARNING)
+    assert (finding.code, finding.field) == (f"interpolation_in_{field}", field)
+    assert "the YAML and overrides exports escape it" in finding.message
