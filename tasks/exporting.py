@@ -64,6 +64,11 @@ def task_config(run, target="latest"):
             # Blank means "use the blueprint type", which Mephisto spells as null;
             # an empty string would be stored as a task called "" and refused.
             value = None
+        elif name == "aux_parameters":
+            # PostgreSQL's jsonb keeps keys in an order of its own, SQLite in the
+            # order typed: sorted, an export reads the same from either database
+            # and the same as the form's preview.
+            value = _sorted_keys(value)
         elif isinstance(value, Decimal):
             # Mephisto hands Prolific int(task_reward) as cents: write the integer
             # it will use. Elsewhere a reward has at most 2 decimals, so the
@@ -71,6 +76,14 @@ def task_config(run, target="latest"):
             value = int(value) if run.provider == Provider.PROLIFIC else float(value)
         config[name] = value
     return config
+
+
+def _sorted_keys(value):
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value
 
 
 def run_to_config(run, target="latest"):

@@ -193,3 +193,11 @@ def test_command_names_runs_that_do_not_exist(make_run):
     run = make_run()
     with pytest.raises(CommandError, match="No task run with PK 998, 999."):
         call_command("export_task_runs", str(run.pk), "998", "999")
+
+
+def test_aux_parameters_keys_are_sorted_so_every_database_exports_alike(make_run):
+    run = make_run(aux_parameters={"zeta": 1, "alpha": {"y": 2, "b": [{"d": 1, "c": 2}]}})
+    task = json.loads(export_run(run)[2])["mephisto"]["task"]
+    assert list(task["aux_parameters"]) == ["alpha", "zeta"]
+    assert list(task["aux_parameters"]["alpha"]) == ["b", "y"]
+    assert list(task["aux_parameters"]["alpha"]["b"][0]) == ["c", "d"]
