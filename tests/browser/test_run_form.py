@@ -185,6 +185,32 @@ def test_large_reward_asks_for_a_tick_before_saving(page):
 
 
 @pytest.mark.usefixtures("new_run_form")
+def test_a_prolific_run_is_paid_in_cents_at_the_minimum_hourly_rate(page):
+    page.get_by_role("link", name="Prolific").click()
+    expect(page.get_by_label("Provider")).to_have_value("prolific")
+    expect(page.get_by_role("status").filter(has_text="Live provider")).to_be_visible()
+    fill_valid(page, **{"Task reward": "70", "Estimated minutes per unit": "10"})
+    page.get_by_role("button", name="Create run").click()
+
+    expect(page.locator("#id_task_reward_error")).to_have_text(
+        "Prolific requires at least $8.00 an hour: 70¢ for 10 minutes pays $4.20 an hour."
+    )
+    expect(page.get_by_label("Estimated minutes per unit")).to_have_value("10")
+    page.get_by_label("Task reward").fill("150")
+    page.get_by_role("button", name="Create run").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Created “Label the pictures”.")
+    expect(page.locator("#value-task_reward")).to_contain_text("150¢ ($1.50) per unit")
+    expect(page.get_by_text("LIVE · prolific")).to_be_visible()
+    run = TaskRun.objects.get()
+    assert (run.provider, run.task_reward, run.estimated_minutes) == ("prolific", 150, 10)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export JSON").click()
+    task = json.loads(Path(download.value.path()).read_text())["mephisto"]["task"]
+    assert task["task_reward"] == 150
+
+
+@pytest.mark.usefixtures("new_run_form")
 def test_leaving_with_unsaved_changes_asks_first(page):
     page.get_by_label("Task title").fill("Half typed")
     dialogs = []
