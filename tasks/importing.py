@@ -261,7 +261,15 @@ def _read_database(batch, name, data):
             node = node["mephisto"]
         if not isinstance(node, dict):
             node = {}
-        origin = {"mephisto_task_run_id": str(run_id), "mephisto_created_at": _as_datetime(created)}
+        created_at = _as_datetime(created)
+        # A row in Mephisto's database is a run that was launched: it arrives
+        # launched, so its config is read-only from the start.
+        origin = {
+            "mephisto_task_run_id": str(run_id),
+            "mephisto_created_at": created_at,
+            "status": TaskRun.Status.LAUNCHED,
+            "launched_at": created_at,
+        }
         # Mephisto stores the resolved config: its strings are literal.
         _add_document(
             batch,

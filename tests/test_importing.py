@@ -136,6 +136,8 @@ def test_mephisto_database_rows_keep_their_run_id_and_creation_date(tmp_path):
     assert doc.run.mephisto_task_run_id == "7"
     assert doc.run.mephisto_created_at == datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
     assert (doc.run.blueprint, doc.run.architect) == ("static_task", "local")
+    assert doc.run.status == "launched"
+    assert doc.run.launched_at == datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
     assert batch.notices == [
         "database.db: imported each run's mephisto.task section and its provider, architect"
         " and blueprint choices; their other settings are ignored."
