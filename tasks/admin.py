@@ -56,8 +56,7 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     list_display = (
         "task_title",
         "task_name",
-        "task_reward",
-        "task_tags",
+        "reward",
         "provider_badge",
         "status",
         "cloned_from_link",
@@ -90,12 +89,14 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     change_list_template = "admin/tasks/taskrun/change_list.html"
     history_list_display = ("version", "history_change_reason")
 
+    @admin.display(description="Reward", ordering="task_reward")
+    def reward(self, run):
+        return run.reward_display
+
     @admin.display(description="Provider", ordering="provider")
     def provider_badge(self, run):
         if run.is_live:
-            return format_html(
-                '<strong style="color: var(--error-fg)">{} · LIVE, PAID</strong>', run.provider
-            )
+            return format_html("<strong>{} · LIVE, PAID</strong>", run.provider)
         return run.provider
 
     @admin.display(description="Cloned from", ordering="cloned_from")
