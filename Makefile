@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-postgres load lint setup clean
+.PHONY: run serve test test-postgres load bench lint setup clean
 
 $(VENV)/.installed: pyproject.toml scripts/bootstrap
 	scripts/bootstrap
@@ -36,6 +36,10 @@ test-postgres: setup
 ## Load test: 20 users for 60 s against gunicorn (4 workers) on PostgreSQL (bench/load.py --help).
 load: setup
 	$(PY) bench/load.py $(LOAD_ARGS)
+
+## Time the pages and the export at 1,000 and 100,000 runs (see README, "Benchmarks").
+bench: setup
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

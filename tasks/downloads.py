@@ -1,7 +1,7 @@
 import re
 import unicodedata
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 # What may stay in a download's name: letters and digits of any script, and . _ -
@@ -28,9 +28,14 @@ def attachment(filename, content_type, content):
     The name is sanitised here, whatever the caller built it from, and the
     response is never cached by a shared proxy: exports sit behind a login.
     """
-    if isinstance(content, str):
-        content_type = f"{content_type}; charset=utf-8"
-    response = HttpResponse(content, content_type=content_type)
+    if isinstance(content, (str, bytes)):
+        if isinstance(content, str):
+            content_type = f"{content_type}; charset=utf-8"
+        response = HttpResponse(content, content_type=content_type)
+    else:
+        # An iterator of text chunks (exporting.stream_runs): each is sent as
+        # soon as it is made, so a long export never sits whole in memory.
+        response = StreamingHttpResponse(content, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=safe_filename(filename)
     )

@@ -1,8 +1,11 @@
 """Searching and sorting the run list: shared by the list page and its export."""
 
+from django.db import connections
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from tasks.models import TaskRun
+from tasks.pagination import CappedPaginator
 
 # What a column header may ask for, and the ordering it means. The id breaks
 # ties so that paging through equal values neither skips nor repeats runs.
@@ -26,15 +29,47 @@ STATUS_FILTERS = {
 DEFAULT_STATUS = "current"
 
 
-def search(queryset, query):
-    """Runs whose title, task name or tags contain every word of `query`."""
-    for word in (query or "").split():
+# SQLite's trigram index of title, task name and tags (migration 0006).
+SQLITE_SEARCH_TABLE = "tasks_taskrun_search"
+
+
+def search(queryset, query, *, indexed=True):
+    """Runs whose title, task name or tags contain every word of `query`, in any case.
+
+    Backed by text indexes (migration 0006): PostgreSQL's trigram indexes serve
+    these `icontains` lookups as they are. SQLite has no index for them, so
+    there the trigram table first narrows the runs to those holding the word's
+    trigrams, and `icontains` checks only those. Trigrams need 3 characters:
+    shorter words are matched by scanning, on either database. `indexed=False`
+    leaves the trigram table out: the same runs, found by checking each in turn.
+    """
+    words = (query or "").split()
+    for word in words:
         queryset = queryset.filter(
             Q(task_title__icontains=word)
             | Q(task_name__icontains=word)
             | Q(task_tags__icontains=word)
         )
+    long_words = [word for word in words if len(word) >= 3]
+    if indexed and long_words and connections[queryset.db].vendor == "sqlite":
+        # One lookup for all the words: FTS5 intersects them itself.
+        trigrams = " AND ".join(_trigrams_query(word) for word in long_words)
+        queryset = queryset.filter(pk__in=RawSQL(SQLITE_CANDIDATES, [trigrams]))
     return queryset
+
+
+SQLITE_CANDIDATES = f"SELECT rowid FROM {SQLITE_SEARCH_TABLE} WHERE {SQLITE_SEARCH_TABLE} MATCH %s"
+
+
+def _trigrams_query(word):
+    """An FTS5 query for the runs holding trigrams that cover every letter of `word`.
+
+    Every third trigram and the last one, ANDed: FTS5 answers that faster than
+    the phrase of all of them (it skips through the rarest), and `icontains`
+    then discards the few runs that hold the trigrams but not the word.
+    """
+    starts = sorted({*range(0, len(word) - 2, 3), len(word) - 3})
+    return " AND ".join('"' + word[i : i + 3].replace('"', '""') + '"' for i in starts)
 
 
 def parse_sort(value):
@@ -54,8 +89,29 @@ def sort(queryset, key):
     return queryset.order_by(*(f"-{f}" if descending else f for f in fields))
 
 
-def runs_for_list(query="", sort_key=DEFAULT_SORT, status=DEFAULT_STATUS):
+def runs_for_list(query="", sort_key=DEFAULT_SORT, status=DEFAULT_STATUS, *, indexed=True):
     queryset = TaskRun.objects.select_related("cloned_from").filter(
         STATUS_FILTERS[parse_status(status)][1]
     )
-    return sort(search(queryset, query), parse_sort(sort_key))
+    return sort(search(queryset, query, indexed=indexed), parse_sort(sort_key))
+
+
+# A search counts its matches up to here: past a thousand, narrowing it helps
+# more than paging does.
+SEARCH_CAP = 1_000
+
+
+def page_of_runs(query, sort_key, status, number, per_page):
+    """The page `number` of the runs matching `query` and `status`, in the order `sort_key` asks.
+
+    Two queries whatever the number of runs: a count that stops at a cap, and
+    the page. A search for a word that more runs hold than the cap is served
+    by reading the runs in page order and checking each, which finds a page
+    of them after a few hundred rows; looking all of them up in the trigram
+    index and sorting them would cost more with each run that holds it.
+    """
+    cap = SEARCH_CAP if query.split() else CappedPaginator.cap
+    paginator = CappedPaginator(runs_for_list(query, sort_key, status), per_page, cap=cap)
+    if query.split() and paginator.capped:
+        paginator.object_list = runs_for_list(query, sort_key, status, indexed=False)
+    return paginator.get_page(number)

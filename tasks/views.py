@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,8 +32,9 @@ def run_list(request):
     query = request.GET.get("q", "").strip()
     sort_key = listing.parse_sort(request.GET.get("sort"))
     status = listing.parse_status(request.GET.get("status"))
-    runs = listing.runs_for_list(query, sort_key, status)
-    page = Paginator(runs, settings.TASKADMIN_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = listing.page_of_runs(
+        query, sort_key, status, request.GET.get("page"), settings.TASKADMIN_PAGE_SIZE
+    )
     return render(
         request,
         "tasks/run_list.html",
@@ -349,7 +349,7 @@ def runs_export(request, fmt=None):
     if fmt not in (None, *exporting.FORMATS):
         raise Http404("No such export format.")
     try:
-        return attachment(*exporting.export_runs(runs, fmt or chosen, target))
+        return attachment(*exporting.stream_runs(runs, fmt or chosen, target))
     except exporting.ExportError as error:
         messages.error(request, str(error))
         return redirect(_list_url(request))

@@ -144,7 +144,10 @@ def test_export_action_downloads_the_selected_runs_as_json(admin_client_, make_r
     )
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="taskruns-')
-    titles = {doc["mephisto"]["task"]["task_title"] for doc in json.loads(response.content)}
+    titles = {
+        doc["mephisto"]["task"]["task_title"]
+        for doc in json.loads(b"".join(response.streaming_content))
+    }
     assert titles == {"A", "C"}
 
 

@@ -140,7 +140,10 @@ def test_list_download_of_selected_runs(viewer_client, make_run):
     response = viewer_client.get(
         reverse("tasks:runs-export"), {"scope": "selected", "pk": [a.pk, c.pk], "sort": "title"}
     )
-    titles = [doc["mephisto"]["task"]["task_title"] for doc in json.loads(response.content)]
+    titles = [
+        doc["mephisto"]["task"]["task_title"]
+        for doc in json.loads(b"".join(response.streaming_content))
+    ]
     assert titles == ["A", "C"]
 
 
@@ -151,7 +154,10 @@ def test_list_download_of_everything_matching_the_search(viewer_client, make_run
     response = viewer_client.get(
         reverse("tasks:runs-export"), {"scope": "all", "q": "label", "sort": "-title"}
     )
-    titles = [doc["mephisto"]["task"]["task_title"] for doc in json.loads(response.content)]
+    titles = [
+        doc["mephisto"]["task"]["task_title"]
+        for doc in json.loads(b"".join(response.streaming_content))
+    ]
     assert titles == ["Label dogs", "Label cats"]
 
 

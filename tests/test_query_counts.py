@@ -9,14 +9,19 @@ from django.urls import reverse
 
 # Every page starts with 4: session, user, user permissions, group permissions.
 PAGES = {
-    # + count for the pager + one page of runs with their origins
+    # + a count capped at 10,000 for the pager + one page of runs with their origins
     "list": (reverse("tasks:run-list"), {}, 6),
     "list-search-sorted": (reverse("tasks:run-list"), {"q": "run", "sort": "title"}, 6),
+    "list-short-word-search": (reverse("tasks:run-list"), {"q": "ru", "sort": "-reward"}, 6),
+    "list-page-2": (reverse("tasks:run-list"), {"page": "2"}, 6),
     # + the run with its origin and users, + its recent versions with their users
     "detail": (None, {}, 6),
-    # + two counts, the page, task names for the filter, two for the date hierarchy
-    "admin-changelist": (reverse("admin:tasks_taskrun_changelist"), {}, 10),
-    "admin-search": (reverse("admin:tasks_taskrun_changelist"), {"q": "run"}, 10),
+    # + one capped count and the page: no full count, no filter or date
+    # hierarchy that reads the whole table
+    "admin-changelist": (reverse("admin:tasks_taskrun_changelist"), {}, 6),
+    "admin-search": (reverse("admin:tasks_taskrun_changelist"), {"q": "run"}, 6),
+    "admin-sorted": (reverse("admin:tasks_taskrun_changelist"), {"o": "-1"}, 6),
+    "admin-page-2": (reverse("admin:tasks_taskrun_changelist"), {"p": "2"}, 6),
 }
 
 

@@ -41,17 +41,28 @@ class Command(BaseCommand):
                     if missing:
                         raise CommandError(f"No task run with PK {', '.join(missing)}.")
                     runs = [found[pk] for pk in pks]
-                _, _, content = exporting.export_runs(runs, format, target)
+                # JSON comes as chunks, read and written a few runs at a time.
+                _, _, content = exporting.stream_runs(runs, format, target)
         except exporting.ExportError as error:
             raise CommandError(str(error)) from None
-        data = content.encode() if isinstance(content, str) else content
+        if isinstance(content, str):
+            content = [content]
         if output:
             with open(output, "wb") as file:
-                file.write(data)
+                _write(file, content)
             self.stderr.write(f"Wrote {output}")
         elif isinstance(content, bytes) and sys.stdout.isatty():
             raise CommandError("A zip is binary: give -o FILE.")
         else:
             sys.stdout.flush()
-            sys.stdout.buffer.write(data)
+            _write(sys.stdout.buffer, content)
             sys.stdout.buffer.flush()
+
+
+def _write(file, content):
+    """Write bytes, or text chunks as they come (UTF-8)."""
+    if isinstance(content, bytes):
+        file.write(content)
+        return
+    for chunk in content:
+        file.write(chunk.encode())

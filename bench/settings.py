@@ -1,0 +1,23 @@
+"""Settings for bench/run.py: the real ones on a database of the benchmark's own.
+
+bench/run.py sets BENCH_DATABASE_URL before Django starts; DEBUG stays off so
+Django neither records queries nor serves debug pages while being timed.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-used-anywhere-else")
+
+from taskadmin.settings import *  # noqa: E402, F403
+from taskadmin.settings import env  # noqa: E402
+
+DEBUG = False
+DATABASES = {"default": env.db("BENCH_DATABASE_URL")}
+ALLOWED_HOSTS = ["testserver"]  # Django's test client
+# Logins are made once per run; a fast hasher keeps set-up short.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Static files from the finders: no collectstatic needed.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
