@@ -217,17 +217,19 @@ def test_the_json_export_is_inert_and_gives_back_the_exact_text(hostile_run, vie
     run, _ = hostile_run
     if many:
         response = viewer_client.get(reverse("tasks:runs-export"), {"scope": "all"})
-        document = json.loads(response.content)[-1]
+        body = response.getvalue()  # streamed: read once
+        document = json.loads(body)[-1]
     else:
         response = viewer_client.get(reverse("tasks:run-export", args=[run.pk]))
-        document = json.loads(response.content)
+        body = response.content
+        document = json.loads(body)
 
     # Never HTML: a JSON type the browser may not second-guess, saved as a file.
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith("attachment; ")
     # Quotes are escaped the JSON way, so no payload breaks out of its string...
-    assert json.dumps(SCRIPT + IMG, ensure_ascii=False) in response.content.decode()
+    assert json.dumps(SCRIPT + IMG, ensure_ascii=False) in body.decode()
     # ...and every value comes back exactly as stored.
     task = document["mephisto"]["task"]
     run.refresh_from_db()
@@ -248,4 +250,4 @@ def test_the_admin_export_action_is_inert_too(hostile_run, viewer_client):
 
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment; ")
-    assert json.loads(response.content)[0]["mephisto"]["task"]["task_title"] == SCRIPT + IMG
+    assert json.loads(response.getvalue())[0]["mephisto"]["task"]["task_title"] == SCRIPT + IMG
