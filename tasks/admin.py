@@ -64,8 +64,9 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         "created_at",
     )
     list_display_links = ("task_title",)
-    # Only the columns with an index (TaskRun.Meta.indexes) sort.
-    sortable_by = ("task_title", "task_name", "task_reward", "created_at")
+    # Only the columns with an index (TaskRun.Meta.indexes) sort; "reward"
+    # sorts by task_reward.
+    sortable_by = ("task_title", "task_name", "reward", "created_at")
     # Filters whose choices are fixed: a filter listing every task name, or the
     # date hierarchy, would read the whole table on each page load.
     list_filter = ("status", "provider", "force_rebuild", "resume_incomplete_run", "created_at")
