@@ -210,7 +210,6 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             )
         for message in refused:
             self.message_user(request, message, messages.WARNING)
-        return self._export(request, queryset, "json")
 
     @admin.action(description="Export selected as Hydra YAML (zip)", permissions=["view"])
     def export_yaml(self, request, queryset):

@@ -14,6 +14,7 @@ from tasks import money
 from tasks.providers import LIVE_PROVIDERS, Architect, Blueprint, Provider
 from tasks.tags import normalize_tags, split_tags
 from tasks.validators import (
+    fits_an_integer_column,
     text_problem,
     validate_blueprint_path,
     validate_json_object,
@@ -25,6 +26,18 @@ from tasks.validators import (
 
 NO_NEGATIVE_LIMIT = "Use 0 for no limit: a negative limit would block every worker."
 WHOLE_SECONDS = " Whole seconds; you may also type units such as 30m, 12h or 1d 12h."
+
+
+def _snapshot(values):
+    """A copy of field values that later changes to the run cannot reach.
+
+    Only containers (aux_parameters) need copying; the rest are immutable, and
+    deep-copying them for every run loaded would slow every page and export.
+    """
+    return {
+        name: copy.deepcopy(value) if isinstance(value, dict | list) else value
+        for name, value in values.items()
+    }
 
 
 class EditConflict(Exception):
@@ -101,7 +114,7 @@ class TaskRun(models.Model):
     task_lifetime_in_seconds = models.PositiveIntegerField(
         error_messages={"min_value": "Must be at least 1 second: 0 would end it at once."},
         default=2678400,
-        validators=[MinValueValidator(1)],
+        validators=[fits_an_integer_column, MinValueValidator(1)],
         help_text=(
             "The time that the task will last for before expiring."
             + WHOLE_SECONDS
@@ -111,13 +124,13 @@ class TaskRun(models.Model):
     assignment_duration_in_seconds = models.PositiveIntegerField(
         error_messages={"min_value": "Must be at least 1 second: 0 would end it at once."},
         default=1800,
-        validators=[MinValueValidator(1)],
+        validators=[fits_an_integer_column, MinValueValidator(1)],
         help_text="Time that workers have to work on your task once accepted." + WHOLE_SECONDS,
     )
     no_submission_patience = models.PositiveIntegerField(
         error_messages={"min_value": "Must be at least 1 second: 0 would end it at once."},
         default=43200,
-        validators=[MinValueValidator(1)],
+        validators=[fits_an_integer_column, MinValueValidator(1)],
         help_text=(
             "How long to wait between task submissions before shutting the run down"
             " for a presumed issue. Value in seconds, default 12 hours."
@@ -130,6 +143,7 @@ class TaskRun(models.Model):
         error_messages={"min_value": NO_NEGATIVE_LIMIT},
         default=0,
         help_text="Maximum units a worker is allowed to work on at once. (0 is infinite).",
+        validators=[fits_an_integer_column],
     )
     maximum_units_per_worker = models.PositiveIntegerField(
         error_messages={"min_value": NO_NEGATIVE_LIMIT},
@@ -139,6 +153,7 @@ class TaskRun(models.Model):
             " that share this task_name. (0 is infinite)."
             " Mephisto counts every run with the same task name together."
         ),
+        validators=[fits_an_integer_column],
     )
     max_num_concurrent_units = models.PositiveIntegerField(
         error_messages={"min_value": NO_NEGATIVE_LIMIT},
@@ -147,6 +162,7 @@ class TaskRun(models.Model):
             "Maximum units that will be released simultaneously, setting a limit on"
             " concurrent connections to Mephisto overall. (0 is infinite)."
         ),
+        validators=[fits_an_integer_column],
     )
     submission_timeout = models.PositiveIntegerField(
         error_messages={"min_value": "Cannot be negative; 0 means not waiting at all."},
@@ -155,6 +171,7 @@ class TaskRun(models.Model):
             "Time that mephisto will wait after marking a task done before abandoning"
             " waiting for the worker to actually press submit." + WHOLE_SECONDS
         ),
+        validators=[fits_an_integer_column],
     )
     post_install_script = models.CharField(
         max_length=255,
@@ -231,7 +248,7 @@ class TaskRun(models.Model):
         "estimated minutes per unit",
         null=True,
         blank=True,
-        validators=[MinValueValidator(1)],
+        validators=[fits_an_integer_column, MinValueValidator(1)],
         help_text=(
             "How long one unit takes a worker. Prolific requires it and judges the"
             " hourly rate by it; it also feeds the cost estimate."
@@ -241,7 +258,7 @@ class TaskRun(models.Model):
         "units to collect",
         null=True,
         blank=True,
-        validators=[MinValueValidator(1)],
+        validators=[fits_an_integer_column, MinValueValidator(1)],
         help_text="How many units you plan to pay for: the basis of the cost estimate.",
     )
     acknowledged_warnings = models.JSONField(
@@ -284,7 +301,9 @@ class TaskRun(models.Model):
         help_text="The id Mephisto gave the run when it was launched, if you know it.",
     )
     version = models.PositiveIntegerField(
-        default=1, help_text="Goes up by one with every save; guards against lost updates."
+        default=1,
+        help_text="Goes up by one with every save; guards against lost updates.",
+        validators=[fits_an_integer_column],
     )
     history = HistoricalRecords(
         excluded_fields=["updated_at"],
@@ -417,9 +436,9 @@ class TaskRun(models.Model):
                 self._claim_next_version()
             super().save(*args, **kwargs)
         self._loaded_status = self.status
-        self._loaded_config = {
-            name: copy.deepcopy(getattr(self, name)) for name in self.EDITABLE_FIELDS
-        }
+        self._loaded_config = _snapshot(
+            {name: getattr(self, name) for name in self.EDITABLE_FIELDS}
+        )
 
     def get_absolute_url(self):
         return reverse("tasks:run-detail", args=[self.pk])
@@ -438,11 +457,9 @@ class TaskRun(models.Model):
         # What the database held, so a save can tell whether a launched run's
         # config is being changed without another query.
         run._loaded_status = run.__dict__.get("status")
-        run._loaded_config = {
-            name: copy.deepcopy(run.__dict__[name])
-            for name in cls.EDITABLE_FIELDS
-            if name in run.__dict__
-        }
+        run._loaded_config = _snapshot(
+            {name: run.__dict__[name] for name in cls.EDITABLE_FIELDS if name in run.__dict__}
+        )
         return run
 
     def clean(self):

@@ -5,7 +5,7 @@ import re
 from pathlib import PurePosixPath
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 
 from tasks.tags import split_tags
 
@@ -17,6 +17,11 @@ validate_task_name = RegexValidator(
     ),
     code="invalid_task_name",
 )
+
+
+# PostgreSQL's integer column stops here (SQLite's goes further): refuse what a
+# laptop could save but the lab's server could not.
+fits_an_integer_column = MaxValueValidator(2_147_483_647, message="Use at most 2,147,483,647 here.")
 
 
 def validate_not_blank(value):

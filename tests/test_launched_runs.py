@@ -146,7 +146,8 @@ def test_admin_actions_mark_launched_and_archive(client, editor, make_run):
     client.force_login(editor)
     run = make_run()
     changelist = reverse("admin:tasks_taskrun_changelist")
-    client.post(changelist, {"action": "mark_launched", "_selected_action": [run.pk]})
+    response = client.post(changelist, {"action": "mark_launched", "_selected_action": [run.pk]})
+    assert response.status_code == 302  # back to the list, no download
     run.refresh_from_db()
     assert run.status == "launched"
     client.post(changelist, {"action": "archive_selected", "_selected_action": [run.pk]})

@@ -361,3 +361,11 @@ def test_text_no_database_or_launch_can_take_is_refused_on_every_path(field, val
 
 def test_question_marks_inside_text_are_fine():
     assert errors_for(task_title="Which one??? Pick!") == {}
+
+
+@pytest.mark.parametrize("field", [*TaskRun.DURATION_FIELDS, *TaskRun.LIMIT_FIELDS])
+def test_whole_numbers_stop_where_postgresql_does_on_every_database(field):
+    assert field not in errors_for(
+        **{field: 2_147_483_647, "no_submission_patience": 2_147_483_647}
+    )
+    assert errors_for(**{field: 2_147_483_648})[field] == ["Use at most 2,147,483,647 here."]
