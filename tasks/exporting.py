@@ -18,7 +18,7 @@ from django.utils.text import slugify
 
 from tasks import hydra
 from tasks.models import TaskRun
-from tasks.providers import BLUEPRINT_MAIN_ARGUMENT, Provider
+from tasks.providers import BLUEPRINT_MAIN_ARGUMENT, PROLIFIC_MINUTES_ARGUMENT, Provider
 
 JSON_CONTENT_TYPE = "application/json"
 FORMATS = ("json", "yaml", "overrides")
@@ -105,6 +105,8 @@ def hydra_config(run, target="latest"):
     mephisto = {}
     if run.blueprint and run.blueprint_source:
         mephisto["blueprint"] = {BLUEPRINT_MAIN_ARGUMENT[run.blueprint]: run.blueprint_source}
+    if run.provider == Provider.PROLIFIC and run.estimated_minutes:
+        mephisto["provider"] = {PROLIFIC_MINUTES_ARGUMENT: run.estimated_minutes}
     mephisto["task"] = task_config(run, target)
     return {"defaults": [*defaults, "_self_"], "mephisto": mephisto}
 
@@ -134,6 +136,8 @@ def to_overrides(run, target="latest"):
     for name, value in config["mephisto"].get("blueprint", {}).items():
         value = hydra.escape_interpolations(value)
         words.append(hydra.format_override(f"mephisto.blueprint.{name}", value))
+    for name, value in config["mephisto"].get("provider", {}).items():
+        words.append(hydra.format_override(f"mephisto.provider.{name}", value))
     for name, value in config["mephisto"]["task"].items():
         if "\x00" in json.dumps(value):
             raise ExportError(f"{name}: a command line cannot carry a NUL character.")

@@ -28,7 +28,12 @@ from django.utils.dateparse import parse_datetime
 
 from tasks import exporting, hydra, schema
 from tasks.models import TaskRun
-from tasks.providers import BLUEPRINT_MAIN_ARGUMENT
+from tasks.providers import (
+    BLUEPRINT_MAIN_ARGUMENT,
+    PROLIFIC_DEFAULT_MINUTES,
+    PROLIFIC_MINUTES_ARGUMENT,
+    Provider,
+)
 from tasks.validators import validate_json_object
 
 NEW, IDENTICAL, INVALID = "new", "identical", "invalid"
@@ -184,7 +189,7 @@ def _read_overrides(batch, name, text):
     except hydra.OverrideError as error:
         raise ImportFailure(f"{name}: {error}") from None
     # Rebuilt as the Hydra config these overrides make, then read like one.
-    defaults, blueprint, task, ignored = [], {}, {}, []
+    defaults, blueprint, provider, task, ignored = [], {}, {}, {}, []
     for key, value in pairs:
         if key.startswith(exporting.OVERRIDE_PREFIX):
             task[key.removeprefix(exporting.OVERRIDE_PREFIX)] = value
@@ -192,13 +197,19 @@ def _read_overrides(batch, name, text):
             defaults.append({key: value})
         elif key.startswith("mephisto.blueprint.") and key.count(".") == 2:
             blueprint[key.rpartition(".")[2]] = value
+        elif key == f"mephisto.provider.{PROLIFIC_MINUTES_ARGUMENT}":
+            provider[PROLIFIC_MINUTES_ARGUMENT] = value
         else:
             ignored.append(key)
     if ignored:
         batch.notices.append(
             f"{name}: ignored the overrides outside mephisto.task: {', '.join(ignored)}."
         )
-    mephisto = {"task": task, **({"blueprint": blueprint} if blueprint else {})}
+    mephisto = {
+        "task": task,
+        **({"blueprint": blueprint} if blueprint else {}),
+        **({"provider": provider} if provider else {}),
+    }
     _add_document(batch, name, {"defaults": defaults, "mephisto": mephisto}, escaped=True)
 
 
@@ -335,6 +346,11 @@ def _launch_setup(defaults, mephisto, *, escaped):
             group = str(key).lstrip("/").removeprefix("mephisto/")
             if group in LAUNCH_GROUPS:
                 found[group] = choice
+    if found.get("provider") == Provider.PROLIFIC:
+        section = mephisto.get("provider")
+        minutes = section.get(PROLIFIC_MINUTES_ARGUMENT) if isinstance(section, dict) else None
+        # Absent, Mephisto uses its own default: so does the import.
+        found["estimated_minutes"] = PROLIFIC_DEFAULT_MINUTES if minutes is None else minutes
     main = BLUEPRINT_MAIN_ARGUMENT.get(found.get("blueprint"))
     section = mephisto.get("blueprint")
     if main and isinstance(section, dict) and main in section:
@@ -356,7 +372,11 @@ def _add_document(batch, source, value, *, escaped, origin=None):
             except hydra.InterpolationError as error:
                 batch.documents.append(Document(source, errors=[f"blueprint_source: {error}"]))
                 return
-            read = {"task", *(("blueprint",) if "blueprint_source" in origin else ())}
+            read = {
+                "task",
+                *(("blueprint",) if "blueprint_source" in origin else ()),
+                *(("provider",) if "estimated_minutes" in origin else ()),
+            }
             others += sorted(f"mephisto.{key}" for key in mephisto if key not in read)
             value = mephisto.get("task")
         else:
@@ -407,6 +427,12 @@ def validate(source, task, *, escaped=False, origin=None):
     for name in (*LAUNCH_GROUPS, "blueprint_source"):
         if name in origin and not isinstance(origin[name], str):
             errors.append(f"{name}: {_type_error('string', origin.pop(name))}")
+    minutes = origin.get("estimated_minutes")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int)):
+        errors.append(
+            f"mephisto.provider.{PROLIFIC_MINUTES_ARGUMENT}: "
+            f"{_type_error('integer', origin.pop('estimated_minutes'))}"
+        )
     run = TaskRun(**values, **origin)
     try:
         # Constraints are the database's backstop (apply() runs them); the field

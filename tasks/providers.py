@@ -29,6 +29,12 @@ class Blueprint(models.TextChoices):
     PARLAI_CHAT = "parlai_chat", "parlai_chat"
 
 
+# Mephisto's Prolific provider reads the study's estimated completion time from
+# here (its default, when absent, is 5 minutes); Taskadmin keeps it as estimated_minutes.
+PROLIFIC_MINUTES_ARGUMENT = "prolific_estimated_completion_time_in_minutes"
+PROLIFIC_DEFAULT_MINUTES = 5
+
+
 # The argument each blueprint cannot launch without, written from blueprint_source.
 BLUEPRINT_MAIN_ARGUMENT = {
     Blueprint.STATIC_TASK: "task_source",

@@ -172,6 +172,43 @@ def test_hydra_defaults_list_gives_the_launch_setup():
     assert batch.notices == []
 
 
+@pytest.mark.parametrize("fmt", ["yaml", "overrides"])
+def test_a_prolific_run_round_trips_with_its_completion_time(make_run, fmt):
+    run = make_run(provider="prolific", task_reward=Decimal("150"), estimated_minutes=10)
+    content = exporting.export_run(run, fmt)[2]
+    assert "prolific_estimated_completion_time_in_minutes" in content
+    doc = only(parse(f"run.{'yaml' if fmt == 'yaml' else 'overrides.txt'}", content))
+    assert doc.errors == []
+    assert (doc.run.provider, doc.run.task_reward, doc.run.estimated_minutes) == (
+        "prolific",
+        Decimal("150"),
+        10,
+    )
+
+
+def test_a_prolific_config_without_a_completion_time_gets_mephistos_default_of_5():
+    text = (
+        "defaults:\n  - /mephisto/provider: prolific\nmephisto:\n  task:\n"
+        "    task_title: T\n    task_description: D\n    task_reward: 70\n    task_tags: t\n"
+    )
+    doc = only(parse("conf.yaml", text))
+    assert doc.errors == []
+    assert doc.run.estimated_minutes == 5
+
+
+def test_a_completion_time_that_is_not_a_whole_number_is_refused():
+    text = (
+        "defaults:\n  - /mephisto/provider: prolific\nmephisto:\n  provider:\n"
+        "    prolific_estimated_completion_time_in_minutes: ten\n  task:\n"
+        "    task_title: T\n    task_description: D\n    task_reward: 70\n    task_tags: t\n"
+    )
+    assert only(parse("conf.yaml", text)).errors == [
+        "mephisto.provider.prolific_estimated_completion_time_in_minutes: "
+        + importing._type_error("integer", "ten"),
+        "estimated_minutes: Prolific needs the estimated completion time to judge the hourly rate.",
+    ]
+
+
 def test_an_unknown_provider_is_refused_by_the_model():
     text = "defaults:\n  - /mephisto/provider: nowhere\nmephisto:\n  task:\n    task_title: T\n"
     text += "    task_description: D\n    task_reward: 1\n    task_tags: t\n"
