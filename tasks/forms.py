@@ -9,6 +9,7 @@ from tasks import costs, exporting, importing, money, rules
 from tasks.conflicts import Conflict
 from tasks.fields import DurationSecondsField, JSONObjectField, TagsInput
 from tasks.models import TaskRun
+from tasks.providers import Provider
 
 WARNING_RULES = [rule for rule in rules.RULES if rule.strength == rules.WARNING]
 
@@ -24,7 +25,7 @@ def _model_error_messages():
 
 
 def _reward_unit(provider):
-    unit = "¢" if provider == "prolific" else "$"
+    unit = "¢" if provider == Provider.PROLIFIC else "$"
     return format_html('<span data-reward-unit data-cents="¢" data-dollars="$">{}</span>', unit)
 
 
@@ -78,7 +79,7 @@ class TaskRunForm(forms.ModelForm):
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the version
         reward = self.instance.task_reward
-        if self.instance.provider == "prolific" and reward is not None and reward % 1 == 0:
+        if self.instance.provider == Provider.PROLIFIC and reward is not None and reward % 1 == 0:
             self.initial["task_reward"] = int(reward)  # cents: "150", not "150.00"
         if not self.is_bound and self.instance.task_title:
             # Opening an existing run (or a clone of one) shows its warnings at
@@ -93,8 +94,8 @@ class TaskRunForm(forms.ModelForm):
     @property
     def reward_equivalent(self):
         """For Prolific, what the cents are in currency; nothing otherwise."""
-        if self.instance.provider == "prolific" and self.instance.task_reward is not None:
-            return f"= {money.format_reward(self.instance.task_reward, 'prolific')} per unit"
+        if self.instance.provider == Provider.PROLIFIC and self.instance.task_reward is not None:
+            return f"= {money.format_reward(self.instance.task_reward, Provider.PROLIFIC)} per unit"
         return ""
 
     def _layout(self):

@@ -75,16 +75,16 @@ class Version:
 def versions(run):
     """The run's versions, newest first, each with the fields it changed."""
     records = list(run.history.select_related("history_user").order_by("history_id"))
-    result, previous = [], None
+    result, previous, previous_config = [], None, None
     for record in records:
         config = config_of(record)
         if previous is None:
             changed, previous_id = [], None
         else:
-            changed = [label_of(name) for name in changed_fields(config_of(previous), config)]
+            changed = [label_of(name) for name in changed_fields(previous_config, config)]
             previous_id = previous.history_id
         result.append(Version(record, record.version, changed, previous_id))
-        previous = record
+        previous, previous_config = record, config
     return result[::-1]
 
 

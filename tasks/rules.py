@@ -264,8 +264,6 @@ RULES = (
     ),
 )
 
-RULES_BY_CODE = {rule.code: rule for rule in RULES}
-
 
 @dataclass(frozen=True)
 class Finding:

@@ -33,7 +33,7 @@ def warning_codes(run):
 def test_errors_and_warnings_are_declared_side_by_side():
     strengths = {rule.strength for rule in rules.RULES}
     assert strengths == {rules.ERROR, rules.WARNING}
-    assert len(rules.RULES_BY_CODE) == len(rules.RULES)
+    assert len({rule.code for rule in rules.RULES}) == len(rules.RULES)
 
 
 # -- Rewards by provider --------------------------------------------------------------
