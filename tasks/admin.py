@@ -1,13 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from tasks import exporting, listing
+from tasks import exporting, listing, services
 from tasks.downloads import attachment
 from tasks.fields import DurationInput
 from tasks.forms import TaskRunForm
@@ -110,9 +112,32 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         return format_html('<a href="{}">#{} {}</a>', url, run.cloned_from_id, run.cloned_from)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.was_launched:
+        if getattr(request, "showing_history", False) or (obj is not None and obj.was_launched):
             return (*TaskRun.EDITABLE_FIELDS, *BOOKKEEPING)
         return self.readonly_fields
+
+    def get_fieldsets(self, request, obj=None):
+        # The warnings to tick: only while saving, or for a run that has some.
+        # A launched run's config is read-only, so there is nothing to save.
+        fieldsets = super().get_fieldsets(request, obj)
+        read_only = getattr(request, "showing_history", False) or (obj and obj.was_launched)
+        asks = request.method == "POST" or (obj is not None and services.warnings_for(obj))
+        if read_only or not asks:
+            return [(name, options) for name, options in fieldsets if name != "Warnings"]
+        return fieldsets
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history saves whatever this page posts, past the write path and
+        # the launched-run lock (SIMPLE_HISTORY_REVERT_DISABLED only hides the
+        # button): here a version is shown read-only for everyone, and reverting
+        # is done from the run's History page, through tasks.services.
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        request.showing_history = True
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.was_launched:
@@ -120,11 +145,22 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         return super().has_delete_permission(request, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and "_saveasnew" in request.POST:
+            original = self.get_object(request, unquote(object_id)) if object_id else None
+            if original is None:
+                return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+            if not self.has_view_or_change_permission(request, original):
+                raise PermissionDenied
+            request.saving_as_new_from = original
+            if original.was_launched:
+                # Its change page showed the config read-only, so the post holds
+                # none of it: "Save as new" copies the config as it is.
+                request.POST = TaskRunForm.post_data_for(original, request.POST)
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except EditConflict:
-            # Someone saved between the form's version check and this save
-            # (the transaction rolled back): going again shows the conflict.
+        except (EditConflict, services.UnreadWarnings, ValidationError):
+            # Someone saved between the form's checks and this save (the
+            # transaction rolled back): checking again shows what changed.
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -140,13 +176,17 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         return listing.search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
-        via = "admin"
-        # "Save as new" posts the edited form as an add; Django does not say
-        # where it came from, but the change URL still names the original.
-        if "_saveasnew" in request.POST:
-            obj.cloned_from_id = request.resolver_match.kwargs.get("object_id")
-            via = f"admin: save as new from #{obj.cloned_from_id}"
-        obj.record(by=request.user, via=via)
+        acknowledged = form.cleaned_data.get("acknowledge") or ()
+        original = getattr(request, "saving_as_new_from", None)
+        if original is not None:
+            services.run_clone(
+                original, by=request.user, via="admin", acknowledged=acknowledged, clone=obj
+            )
+        else:
+            services.run_save(obj, by=request.user, via="admin", acknowledged=acknowledged)
+
+    def delete_model(self, request, obj):
+        services.run_delete(obj, by=request.user, via="admin")
 
     def get_deleted_objects(self, objs, request):
         # A bulk delete leaves launched runs out (delete_queryset says so)
@@ -154,24 +194,64 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         return super().get_deleted_objects([run for run in objs if not run.was_launched], request)
 
     def delete_queryset(self, request, queryset):
-        launched = [run for run in queryset if run.was_launched]
-        if launched:
+        kept = 0
+        for run in queryset:
+            try:
+                services.run_delete(run, by=request.user, via="admin")
+            except ValidationError:
+                kept += 1
+        if kept:
             self.message_user(
                 request,
-                f"Kept {len(launched)} launched run{'s' if len(launched) != 1 else ''}: "
+                f"Kept {kept} launched run{'s' if kept != 1 else ''}: "
                 "a launched run cannot be deleted.",
                 messages.WARNING,
             )
-        super().delete_queryset(request, queryset.exclude(pk__in=[run.pk for run in launched]))
 
     @admin.action(description="Clone selected task runs", permissions=["add"])
     def clone_selected(self, request, queryset):
-        with transaction.atomic():
-            clones = [run.clone(by=request.user, via="admin") for run in queryset]
+        originals = list(queryset)
+        acknowledged = _acknowledged_per_run(request)
+        try:
+            clones = services.run_clone_many(
+                originals, by=request.user, via="admin", acknowledged=acknowledged
+            )
+        except services.UnreadWarnings as error:
+            return self._confirm_warnings(
+                request, "clone_selected", "Clone", originals, error.warnings_by_run
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
         self.message_user(
             request,
             f"Cloned {len(clones)} task run{'s' if len(clones) != 1 else ''}.",
             messages.SUCCESS,
+        )
+        return None
+
+    def _confirm_warnings(self, request, action, verb, runs, warnings_by_run):
+        """The page that asks for each run's warnings to be read before `action` goes on.
+
+        It posts the action again with the same selection; each run's ticked
+        codes come back as acknowledge-<pk>.
+        """
+        by_run = {}
+        for run, finding in warnings_by_run:
+            by_run.setdefault(run.pk, (run, []))[1].append(finding)
+        return TemplateResponse(
+            request,
+            "admin/tasks/taskrun/confirm_warnings.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{verb} {len(runs)} task run{'s' if len(runs) != 1 else ''}?",
+                "verb": verb,
+                "action": action,
+                "opts": self.opts,
+                "runs": runs,
+                "warned": list(by_run.values()),
+                "target": request.POST.get("target", ""),
+            },
         )
 
     def _export(self, request, queryset, fmt):
@@ -190,11 +270,30 @@ class TaskRunAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Mark selected as launched", permissions=["change"])
     def mark_launched(self, request, queryset):
-        self._change_status(request, queryset, lambda run: run.launch(by=request.user))
+        runs = list(queryset)
+        acknowledged = _acknowledged_per_run(request)
+        unread = []
+        for run in runs:
+            # Warnings read when the run was saved count as read (its config
+            # has not changed since); only new ones are asked about.
+            read = {*acknowledged.get(run.pk, ()), *run.acknowledged_warnings}
+            unread += [(run, w) for w in services.warnings_for(run) if w.code not in read]
+        drafts = [run for run in runs if run.status == TaskRun.Status.DRAFT]
+        if unread and drafts:
+            return self._confirm_warnings(request, "mark_launched", "Launch", runs, unread)
+        return self._change_status(
+            request,
+            runs,
+            lambda run: services.run_launch(
+                run, by=request.user, acknowledged=acknowledged.get(run.pk, ())
+            ),
+        )
 
     @admin.action(description="Archive selected task runs", permissions=["change"])
     def archive_selected(self, request, queryset):
-        self._change_status(request, queryset, lambda run: run.archive(by=request.user))
+        self._change_status(
+            request, queryset, lambda run: services.run_archive(run, by=request.user)
+        )
 
     def _change_status(self, request, queryset, change):
         done, refused = 0, []
@@ -202,7 +301,7 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             try:
                 change(run)
                 done += 1
-            except (ValidationError, EditConflict) as error:
+            except (ValidationError, EditConflict, services.UnreadWarnings) as error:
                 refused.append(f"#{run.pk}: {getattr(error, 'messages', [str(error)])[0]}")
         if done:
             self.message_user(
@@ -218,3 +317,14 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     @admin.action(description="Export selected as Hydra overrides (zip)", permissions=["view"])
     def export_overrides(self, request, queryset):
         return self._export(request, queryset, "overrides")
+
+
+def _acknowledged_per_run(request):
+    """{pk: [codes]} from a confirmation page's acknowledge-<pk> tick boxes."""
+    return {
+        int(key.removeprefix("acknowledge-")): request.POST.getlist(key)
+        for key in request.POST
+        if key.startswith("acknowledge-")
+        and key.removeprefix("acknowledge-").isascii()
+        and key.removeprefix("acknowledge-").isdigit()
+    }

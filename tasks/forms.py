@@ -5,13 +5,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from tasks import costs, exporting, importing, money, rules
+from tasks import costs, exporting, importing, money, rules, services
 from tasks.conflicts import Conflict
 from tasks.fields import DurationSecondsField, JSONObjectField, TagsInput
 from tasks.models import TaskRun
 from tasks.providers import Provider
-
-WARNING_RULES = [rule for rule in rules.RULES if rule.strength == rules.WARNING]
 
 
 def _model_error_messages():
@@ -62,10 +60,11 @@ class TaskRunForm(forms.ModelForm):
     # version than the stored one is refused as a conflict, never applied.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # The warnings the user has read: a save with an unread warning is held back.
+    # Its choices are the warnings that apply, in words (set in __init__ and
+    # once the posted values are known); any warning's code may be posted.
     acknowledge = forms.MultipleChoiceField(
         label="I have read these warnings",
         required=False,
-        choices=[(rule.code, rule.code) for rule in WARNING_RULES],
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -81,10 +80,13 @@ class TaskRunForm(forms.ModelForm):
         reward = self.instance.task_reward
         if self.instance.provider == Provider.PROLIFIC and reward is not None and reward % 1 == 0:
             self.initial["task_reward"] = int(reward)  # cents: "150", not "150.00"
-        if not self.is_bound and self.instance.task_title:
+        if self.is_bound:
+            self.fields["acknowledge"].choices = [(code, code) for code in rules.WARNING_CODES]
+        elif self.instance.task_title:
             # Opening an existing run (or a clone of one) shows its warnings at
             # once, so they can be read and ticked before the first save.
-            self.warnings = rules.check(self.instance, rules.WARNING)
+            self.warnings = services.warnings_for(self.instance)
+            self.fields["acknowledge"].choices = [(w.code, w.message) for w in self.warnings]
         self.helper.layout = self._layout()
 
     @property
@@ -132,11 +134,20 @@ class TaskRunForm(forms.ModelForm):
         The warnings themselves are shown beside their fields, each with its
         tick box; the error that holds the save back sits on `acknowledge`.
         """
-        self.warnings = rules.check(self.instance, rules.WARNING)
-        self.fields["acknowledge"].choices = [(w.code, w.message) for w in self.warnings]
-        self.helper.layout = self._layout()
+        warnings = services.warnings_for(self.instance)
         read = set(self.cleaned_data.get("acknowledge") or ())
-        unread = [w for w in self.warnings if w.code not in read]
+        unread = [w for w in warnings if w.code not in read]
+        self._show_warnings(warnings, unread)
+        self.instance.acknowledged_warnings = [w.code for w in warnings]
+
+    def ask_about(self, warnings):
+        """Show `warnings` (from services.UnreadWarnings) as unread, holding the save back."""
+        self._show_warnings(warnings, warnings)
+
+    def _show_warnings(self, warnings, unread):
+        self.warnings = warnings
+        self.fields["acknowledge"].choices = [(w.code, w.message) for w in warnings]
+        self.helper.layout = self._layout()
         if unread:
             self.add_error(
                 "acknowledge",
@@ -146,7 +157,11 @@ class TaskRunForm(forms.ModelForm):
                     code="unread_warning",
                 ),
             )
-        self.instance.acknowledged_warnings = [w.code for w in self.warnings]
+
+    def add_service_error(self, error):
+        """Put a ValidationError from tasks.services beside its fields (or on top)."""
+        for name, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+            self.add_error(name if name in self.fields else None, errors)
 
     @property
     def field_error_count(self):
@@ -186,21 +201,30 @@ class TaskRunForm(forms.ModelForm):
         Fields the user did not touch take the other person's values, so saving
         again keeps both people's work; the version moves to the current one.
         """
-        data = self.data.copy()
-        for name in TaskRun.EDITABLE_FIELDS:
-            if name in self.conflict.changed_by_you:
-                continue
-            field = self.fields[name]
-            value = field.prepare_value(getattr(current, name))
-            if isinstance(field, forms.BooleanField):
+        names = [n for n in TaskRun.EDITABLE_FIELDS if n not in self.conflict.changed_by_you]
+        self.data = self._post_data(current, self.data, names, prefix=self.prefix)
+        self.data[self.add_prefix("version")] = str(current.version)
+
+    @classmethod
+    def post_data_for(cls, run, data):
+        """`data` (a QueryDict) with `run`'s config as a browser would post it for this form."""
+        return cls._post_data(run, data, TaskRun.EDITABLE_FIELDS)
+
+    @classmethod
+    def _post_data(cls, run, data, names, prefix=None):
+        data = data.copy()
+        fields = cls.base_fields
+        for name in names:
+            key = f"{prefix}-{name}" if prefix else name
+            value = fields[name].prepare_value(getattr(run, name))
+            if isinstance(fields[name], forms.BooleanField):
                 if value:
-                    data[self.add_prefix(name)] = "on"
+                    data[key] = "on"
                 else:
-                    data.pop(self.add_prefix(name), None)
+                    data.pop(key, None)
             else:
-                data[self.add_prefix(name)] = "" if value is None else str(value)
-        data[self.add_prefix("version")] = str(current.version)
-        self.data = data
+                data[key] = "" if value is None else str(value)
+        return data
 
 
 class ExportForm(forms.Form):

@@ -8,8 +8,6 @@ fields of its row.
 import difflib
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-
 from tasks.display import format_value
 from tasks.models import TaskRun
 
@@ -86,18 +84,3 @@ def versions(run):
         result.append(Version(record, record.version, changed, previous_id))
         previous, previous_config = record, config
     return result[::-1]
-
-
-def revert(run, record, *, by):
-    """Give the run the config it had at `record`, as a new version.
-
-    History is never rewritten: the revert is itself a change, recorded with
-    the version it went back to.
-    """
-    if record.id != run.pk:
-        raise ValidationError("That version belongs to another run.")
-    for name, value in config_of(record).items():
-        setattr(run, name, value)
-    run.full_clean()
-    run.record(by=by, via=f"revert to version {record.version}")
-    return run

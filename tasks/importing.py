@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tasks import exporting, hydra, schema
+from tasks import exporting, hydra, rules, schema, services
 from tasks.models import TaskRun
 from tasks.providers import (
     BLUEPRINT_MAIN_ARGUMENT,
@@ -57,6 +57,7 @@ class Document:
     errors: list = field(default_factory=list)  # "task_reward: ..."
     status: str = INVALID
     existing: TaskRun | None = None
+    warnings: list = field(default_factory=list)  # rules.Finding, for new runs
 
     @property
     def messages(self):
@@ -75,6 +76,21 @@ class Batch:
 
     def count(self, status):
         return sum(1 for doc in self.documents if doc.status == status)
+
+    @property
+    def warnings(self):
+        """[(code, message of its first run, number of new runs)] across the new runs."""
+        found = {}
+        for doc in self.documents:
+            if doc.status == NEW:
+                for warning in doc.warnings:
+                    message, count = found.get(warning.code, (warning.message, 0))
+                    found[warning.code] = (message, count + 1)
+        return [(code, message, count) for code, (message, count) in found.items()]
+
+    def unread(self, acknowledged):
+        """The warning codes of new runs that are not in `acknowledged`."""
+        return [code for code, _, _ in self.warnings if code not in set(acknowledged)]
 
     @property
     def errors(self):
@@ -501,45 +517,77 @@ def _key(run):
 
 
 def preview(batch):
-    """Mark each valid document as new or identical to a saved run (or an earlier one)."""
+    """Mark each valid document as new or identical to a saved run (or an earlier one),
+    and list the warnings saving each new one would ask about."""
     valid = [doc for doc in batch.documents if doc.run is not None]
     titles = {doc.run.task_title for doc in valid}
     seen = {}
     for run in TaskRun.objects.filter(task_title__in=titles).order_by("pk"):
         seen.setdefault(_key(run), run)
+    names = set()
     for doc in valid:
         key = _key(doc.run)
         doc.existing = seen.get(key)
         doc.status = IDENTICAL if key in seen else NEW
         seen.setdefault(key, doc.run)
+        if doc.status == NEW:
+            doc.warnings = services.warnings_for(doc.run)
+            name = doc.run.task_name
+            if name in names and "task_name_shared" not in {w.code for w in doc.warnings}:
+                doc.warnings.append(rules.shared_in_file(doc.run))
+            names.add(name or None)
     return batch
 
 
 class ImportRefused(Exception):
-    """Some documents are invalid and the user asked for all or nothing."""
+    """Nothing was imported: some documents are invalid and the user asked for all
+    or nothing, or some new runs have warnings the user has not acknowledged."""
 
-    def __init__(self, batch):
+    def __init__(self, batch, message=None):
         self.batch = batch
         invalid = batch.count(INVALID)
         super().__init__(
-            f"Nothing imported: {invalid} run{'s are' if invalid != 1 else ' is'} invalid."
+            message
+            or f"Nothing imported: {invalid} run{'s are' if invalid != 1 else ' is'} invalid."
             " Fix the file, or import only the valid runs."
         )
 
 
-def apply(batch, *, only_valid=False, by=None):
-    """Save the new runs in one transaction; identical ones are skipped, not duplicated."""
+def apply(batch, *, only_valid=False, by=None, acknowledged=()):
+    """Save the new runs in one transaction; identical ones are skipped, not duplicated.
+
+    `acknowledged` holds the warning codes the user has read; a new run with any
+    other warning stops the whole import (ImportRefused), as the form would.
+    Each run is saved through tasks.services, as every other path saves.
+    """
     with transaction.atomic():
         preview(batch)
         if batch.count(INVALID) and not only_valid:
             raise ImportRefused(batch)
+        unread = batch.unread(acknowledged)
+        if unread:
+            raise ImportRefused(
+                batch,
+                "Nothing imported: read the warnings and acknowledge each one"
+                f" ({', '.join(unread)}).",
+            )
         created = []
         for doc in batch.documents:
             if doc.status != NEW:
                 continue
-            # parse() ran the model's validation; the database's constraints are
-            # the backstop here, and any failure rolls the whole import back.
-            doc.run.record(by=by, via=f"import: {batch.name}")
+            # Any failure here (a rule another save broke meanwhile, a
+            # constraint) rolls the whole import back.
+            try:
+                services.run_save(
+                    doc.run, by=by, via=f"import: {batch.name}", acknowledged=acknowledged
+                )
+            except services.UnreadWarnings as error:
+                # A warning that saving an earlier run of this file brought on.
+                raise ImportRefused(
+                    batch,
+                    f"Nothing imported: {doc.source} has warnings to acknowledge"
+                    f" ({', '.join(error.codes)}).",
+                ) from None
             created.append(doc.run)
     return Result(created, batch.count(IDENTICAL), batch.count(INVALID))
 

@@ -7,7 +7,6 @@ from django.core.validators import EMPTY_VALUES, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from tasks import money
@@ -553,57 +552,20 @@ class TaskRun(models.Model):
                 code="locked",
             )
 
-    def record(self, *, by, via):
-        """Save this run as a change made by `by` through `via`, both kept in its history.
-
-        `via` names the path: "browser", "admin", "import: runs.jsonl", ...
-        """
-        self.updated_by = by
-        if self._state.adding:
-            self.created_by = by
-        self._history_user = by
-        self._change_reason = via
-        self.save()
-
-    def launch(self, *, by, mephisto_task_run_id=""):
-        if self.status != self.Status.DRAFT:
-            raise ValidationError("Only a draft can be marked as launched.")
-        self.status = self.Status.LAUNCHED
-        self.launched_at = timezone.now()
-        self.mephisto_task_run_id = mephisto_task_run_id
-        self.record(by=by, via="status: launched")
-
-    def archive(self, *, by):
-        if self.status == self.Status.ARCHIVED:
-            raise ValidationError("This run is archived already.")
-        self.status = self.Status.ARCHIVED
-        self.record(by=by, via="status: archived")
-
-    def unarchive(self, *, by):
-        if self.status != self.Status.ARCHIVED:
-            raise ValidationError("Only an archived run can be brought back.")
-        self.status = self.Status.LAUNCHED if self.launched_at else self.Status.DRAFT
-        self.record(by=by, via=f"status: {self.status}")
-
     @property
     def tag_list(self):
         return split_tags(self.task_tags)
 
-    def clone(self, *, by, via="", save=True):
-        """A new run with this one's config, recorded as cloned from it.
+    def clone(self, *, by):
+        """A new, unsaved run with this one's config, recorded as cloned from it.
 
         Every config field is copied as it is, the title workers see included;
-        only bookkeeping differs. With save=False the copy is returned unsaved,
-        for a form that lets the user change it first.
+        only bookkeeping differs. tasks.services.run_clone saves it; a form may
+        let the user change it first.
         """
-        copy_ = TaskRun(
+        return TaskRun(
             **{name: copy.deepcopy(getattr(self, name)) for name in self.EDITABLE_FIELDS},
             cloned_from=self,
             created_by=by,
             updated_by=by,
         )
-        if save:
-            copy_.record(
-                by=by, via=f"{via}: clone of #{self.pk}" if via else f"clone of #{self.pk}"
-            )
-        return copy_

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.text import capfirst
 
 from tasks import money
 from tasks.durations import humanize_seconds
@@ -60,6 +61,18 @@ def _shared_name_message(run):
         f"Other runs use the task name “{run.task_name}” ({listed}{more}): together they form "
         "one Mephisto task, so maximum units per worker counts across all of them. "
         f"Use a new name such as “{next_task_name(run.task_name)}” to make this a task of its own."
+    )
+
+
+def shared_in_file(run):
+    """The task_name_shared warning for a run whose name runs earlier in the same
+    import file use (the database does not hold them yet)."""
+    return Finding(
+        "task_name_shared",
+        WARNING,
+        "task_name",
+        f"Runs earlier in this file use the task name “{run.task_name}”: together they "
+        "form one Mephisto task, so maximum units per worker counts across all of them.",
     )
 
 
@@ -265,12 +278,19 @@ RULES = (
 )
 
 
+WARNING_CODES = tuple(rule.code for rule in RULES if rule.strength == WARNING)
+
+
 @dataclass(frozen=True)
 class Finding:
     code: str
     strength: str
     field: str
     message: str
+
+    @property
+    def field_label(self):
+        return capfirst(TaskRun._meta.get_field(self.field).verbose_name)
 
 
 def check(run, strength=None):

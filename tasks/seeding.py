@@ -110,7 +110,7 @@ def seed_runs(count, *, batch_size=2000, seed=0, by=None):
         batch = []
         for number in range(start + created, start + min(created + batch_size, count)):
             if previous and rng.random() < CLONE_SHARE:
-                batch.append(rng.choice(previous).clone(by=by, save=False))
+                batch.append(rng.choice(previous).clone(by=by))
             else:
                 run = fake_run(rng, number)
                 run.created_by = run.updated_by = by

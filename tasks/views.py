@@ -13,7 +13,17 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tasks import costs, display, exporting, history, importing, listing, presets, schema
+from tasks import (
+    costs,
+    display,
+    exporting,
+    history,
+    importing,
+    listing,
+    presets,
+    schema,
+    services,
+)
 from tasks.downloads import attachment
 from tasks.durations import humanize_seconds
 from tasks.forms import ExportForm, ImportForm, TaskRunForm
@@ -75,13 +85,20 @@ def _overrides(run):
         return f"# {error}"
 
 
-def _save_form(request, form, *, via):
-    run = form.save(commit=False)
-    if run.acknowledged_warnings:
-        read = ", ".join(code.replace("_", " ") for code in run.acknowledged_warnings)
-        via = f"{via} (warnings read: {read})"
-    run.record(by=request.user, via=via)
-    return run
+def _save_form(request, form, save):
+    """Call `save` (a tasks.services function, given the acknowledged codes) for a
+    valid form; what the service refuses lands on the form. Returns the run or None.
+
+    The form has checked everything already; the service checks again inside its
+    save, so a rule that another save broke meanwhile is still caught.
+    """
+    try:
+        return save(acknowledged=form.cleaned_data.get("acknowledge") or ())
+    except services.UnreadWarnings as error:
+        form.ask_about(error.warnings)
+    except ValidationError as error:
+        form.add_service_error(error)
+    return None
 
 
 def _render_form(request, form, context):
@@ -102,9 +119,14 @@ def _with_preset(request, run):
 def run_create(request):
     form = TaskRunForm(request.POST or None, instance=_with_preset(request, TaskRun()))
     if request.method == "POST" and form.is_valid():
-        run = _save_form(request, form, via="browser")
-        messages.success(request, f"Created “{run}”.")
-        return redirect(run)
+        run = _save_form(
+            request,
+            form,
+            lambda **kw: services.run_save(form.instance, by=request.user, via="browser", **kw),
+        )
+        if run is not None:
+            messages.success(request, f"Created “{run}”.")
+            return redirect(run)
     return _render_form(request, form, {"mode": "create"})
 
 
@@ -120,15 +142,20 @@ def run_edit(request, pk):
     form = TaskRunForm(request.POST or None, instance=_with_preset(request, run))
     if request.method == "POST" and form.is_valid():
         try:
-            run = _save_form(request, form, via="browser")
+            saved = _save_form(
+                request,
+                form,
+                lambda **kw: services.run_save(form.instance, by=request.user, via="browser", **kw),
+            )
         except EditConflict:
             # Someone saved between our check and our save: checking again
             # against the newer version turns this into the conflict page.
             form = TaskRunForm(request.POST, instance=_get_run(pk))
             form.is_valid()
         else:
-            messages.success(request, f"Saved “{run}”.")
-            return redirect(run)
+            if saved is not None:
+                messages.success(request, f"Saved “{saved}”.")
+                return redirect(saved)
     return _render_form(request, form, {"mode": "edit", "run": run})
 
 
@@ -138,12 +165,19 @@ def run_clone(request, pk):
     original = _get_run(pk)
     form = TaskRunForm(
         request.POST or None,
-        instance=_with_preset(request, original.clone(by=request.user, save=False)),
+        instance=_with_preset(request, original.clone(by=request.user)),
     )
     if request.method == "POST" and form.is_valid():
-        run = _save_form(request, form, via=f"browser: clone of #{original.pk}")
-        messages.success(request, f"Created “{run}” as a clone of #{original.pk}.")
-        return redirect(run)
+        run = _save_form(
+            request,
+            form,
+            lambda **kw: services.run_clone(
+                original, by=request.user, via="browser", clone=form.instance, **kw
+            ),
+        )
+        if run is not None:
+            messages.success(request, f"Created “{run}” as a clone of #{original.pk}.")
+            return redirect(run)
     return _render_form(request, form, {"mode": "clone", "original": original})
 
 
@@ -201,7 +235,7 @@ def run_delete(request, pk):
     run = _get_run(pk)
     if request.method == "POST":
         try:
-            run.delete()
+            services.run_delete(run, by=request.user)
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect(run)
@@ -214,26 +248,70 @@ def run_delete(request, pk):
 @permission_required("tasks.change_taskrun", raise_exception=True)
 @require_POST
 def run_status(request, pk):
-    """Mark a run launched, archive it, or bring it back from the archive."""
+    """Mark a run launched, archive it, or bring it back from the archive.
+
+    Launching asks about the run's warnings that were not read when it was
+    saved (a task name another run has taken since, say) on a page of its own.
+    """
     run = _get_run(pk)
     action = request.POST.get("action")
+    acknowledged = request.POST.getlist("acknowledge")
+    mephisto_task_run_id = request.POST.get("mephisto_task_run_id", "").strip()
     try:
         if action == "launch":
-            run.launch(
+            services.run_launch(
+                run,
                 by=request.user,
-                mephisto_task_run_id=request.POST.get("mephisto_task_run_id", "").strip()[:64],
+                mephisto_task_run_id=mephisto_task_run_id,
+                acknowledged=acknowledged,
             )
         elif action == "archive":
-            run.archive(by=request.user)
+            services.run_archive(run, by=request.user)
         elif action == "unarchive":
-            run.unarchive(by=request.user)
+            services.run_unarchive(run, by=request.user)
         else:
             return HttpResponseBadRequest("Unknown status action.")
+    except services.UnreadWarnings as error:
+        return _confirm_warnings(
+            request,
+            run,
+            error.warnings,
+            title="Mark as launched?",
+            button="Mark as launched",
+            action_url=reverse("tasks:run-status", args=[run.pk]),
+            hidden={"action": action, "mephisto_task_run_id": mephisto_task_run_id},
+        )
     except (ValidationError, EditConflict) as error:
-        messages.error(request, error.messages[0] if hasattr(error, "messages") else str(error))
+        messages.error(request, _message_of(error))
     else:
         messages.success(request, f"“{run}” is now {run.get_status_display().lower()}.")
     return redirect(run)
+
+
+def _message_of(error):
+    if isinstance(error, EditConflict):
+        return "Someone else saved this run just now; look again, then try once more."
+    return " ".join(error.messages)
+
+
+def _confirm_warnings(request, run, warnings, *, title, button, action_url, hidden):
+    """The page that asks for warnings to be read before a change goes through.
+
+    It posts the same change again, with the ticked codes as `acknowledge`.
+    """
+    return render(
+        request,
+        "tasks/run_confirm_warnings.html",
+        {
+            "run": run,
+            "warnings": warnings,
+            "title": title,
+            "button": button,
+            "action_url": action_url,
+            "hidden": hidden,
+            "ticked": set(request.POST.getlist("acknowledge")),
+        },
+    )
 
 
 @login_required
@@ -275,11 +353,21 @@ def run_revert(request, pk, history_id):
     run = _get_run(pk)
     record = get_object_or_404(run.history, history_id=history_id)
     try:
-        history.revert(run, record, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    except EditConflict:
-        messages.error(request, "Someone else saved this run just now; look again, then revert.")
+        services.run_revert(
+            run, record, by=request.user, acknowledged=request.POST.getlist("acknowledge")
+        )
+    except services.UnreadWarnings as error:
+        return _confirm_warnings(
+            request,
+            run,
+            error.warnings,
+            title=f"Revert to version {record.version}?",
+            button=f"Revert to version {record.version}",
+            action_url=reverse("tasks:run-revert", args=[run.pk, record.history_id]),
+            hidden={},
+        )
+    except (ValidationError, EditConflict) as error:
+        messages.error(request, _message_of(error))
     else:
         messages.success(
             request, f"Reverted to version {record.version}, saved as version {run.version}."
@@ -411,13 +499,14 @@ def run_import(request):
     return render(request, "tasks/run_import.html", {"form": form})
 
 
-def _render_preview(request, batch, token):
+def _render_preview(request, batch, token, ticked=()):
     return render(
         request,
         "tasks/run_import_preview.html",
         {
             "batch": batch,
             "token": token,
+            "ticked": set(ticked),
             "new": batch.count(importing.NEW),
             "identical": batch.count(importing.IDENTICAL),
             "invalid": batch.count(importing.INVALID),
@@ -437,7 +526,10 @@ def run_import_apply(request):
     try:
         batch = importing.parse(name, data)
         result = importing.apply(
-            batch, only_valid=request.POST.get("mode") == "valid", by=request.user
+            batch,
+            only_valid=request.POST.get("mode") == "valid",
+            by=request.user,
+            acknowledged=request.POST.getlist("acknowledge"),
         )
     except importing.ImportFailure as error:
         _forget(request, token)
@@ -445,7 +537,7 @@ def run_import_apply(request):
         return redirect("tasks:run-import")
     except importing.ImportRefused as error:
         messages.error(request, str(error))
-        return _render_preview(request, error.batch, token)
+        return _render_preview(request, error.batch, token, request.POST.getlist("acknowledge"))
     _forget(request, token)
     count = len(result.created)
     messages.success(

@@ -88,3 +88,37 @@ def test_export_command_refuses_a_target_that_loses_a_value(make_run):
     run = make_run(aux_parameters={"a": 1})
     with pytest.raises(CommandError, match="Mephisto 1.1 has no aux_parameters"):
         call_command("export_task_runs", str(run.pk), "--target", "1.1")
+
+
+RISKY = {**FLAT, "resume_incomplete_run": True, "task_reward": 60}
+
+
+@pytest.mark.django_db
+def test_import_lists_warnings_and_refuses_until_each_is_acknowledged(runs_file, capsys):
+    path = runs_file(RISKY)
+    with pytest.raises(CommandError) as refused:
+        call_command("import_task_runs", path, "--acknowledge", "resume_ignores_these_values")
+    assert str(refused.value) == (
+        "Nothing imported: read the warnings and acknowledge each one"
+        " (reward_above_confirm_threshold)."
+        " Add --acknowledge reward_above_confirm_threshold to import."
+    )
+    assert "warning    runs.jsonl line 1: resume_ignores_these_values: Mephisto resumes" in (
+        capsys.readouterr().out
+    )
+    assert not TaskRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_import_with_every_warning_acknowledged_saves(runs_file):
+    call_command(
+        "import_task_runs",
+        runs_file(RISKY),
+        "--acknowledge",
+        "resume_ignores_these_values,reward_above_confirm_threshold",
+    )
+    run = TaskRun.objects.get()
+    assert run.acknowledged_warnings == [
+        "reward_above_confirm_threshold",
+        "resume_ignores_these_values",
+    ]

@@ -16,8 +16,8 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tasks import rules
 from tasks.durations import compact_seconds, parse_duration
-from tasks.forms import TaskRunForm
 from tasks.models import TaskRun
 from tasks.tags import normalize_tags
 from tests.conftest import VALID_RUN, form_data
@@ -113,7 +113,7 @@ VALID = {
 BOOLEANS = ("force_rebuild", "resume_incomplete_run")
 # Ticking every warning's "I have read this": warnings hold a save back, they
 # do not make a run invalid.
-READ_EVERY_WARNING = [code for code, _ in TaskRunForm.base_fields["acknowledge"].choices]
+READ_EVERY_WARNING = list(rules.WARNING_CODES)
 
 # -- Values each field must refuse.
 blank = st.text(st.sampled_from(" \t\n\r\u00a0\u3000"), max_size=5)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from tasks import history
+from tasks import history, services
 from tasks.models import TaskRun
 from tests.conftest import form_data
 
@@ -47,14 +47,14 @@ def test_admin_edit_save_as_new_and_clone_action_are_recorded(client, editor, ma
     client.post(CHANGELIST, {"action": "clone_selected", "_selected_action": [run.pk]})
     assert records(run)[-1] == (2, "editor", "admin")
     copy, action_clone = TaskRun.objects.exclude(pk=run.pk).order_by("pk")
-    assert records(copy) == [(1, "editor", f"admin: save as new from #{run.pk}")]
+    assert records(copy) == [(1, "editor", f"admin: clone of #{run.pk}")]
     assert records(action_clone) == [(1, "editor", f"admin: clone of #{run.pk}")]
 
 
 def test_status_changes_are_recorded(editor, make_run):
     run = make_run()
-    run.launch(by=editor, mephisto_task_run_id="42")
-    run.archive(by=editor)
+    services.run_launch(run, by=editor, mephisto_task_run_id="42")
+    services.run_archive(run, by=editor)
     assert [path for _, _, path in records(run)] == [None, "status: launched", "status: archived"]
     statuses = TaskRun.history.filter(id=run.pk).order_by("history_id")
     assert [r.status for r in statuses] == ["draft", "launched", "archived"]
@@ -64,7 +64,7 @@ def test_each_version_holds_the_full_config(editor, make_run):
     run = make_run(task_title="Before", aux_parameters={"a": 1})
     run.task_title = "After"
     run.aux_parameters = {"a": 2}
-    run.record(by=editor, via="shell")
+    services.run_save(run, by=editor, via="shell")
     before, after = TaskRun.history.filter(id=run.pk).order_by("history_id")
     assert history.config_of(before)["task_title"] == "Before"
     assert history.config_of(before)["aux_parameters"] == {"a": 1}
@@ -80,7 +80,7 @@ def test_history_page_lists_versions_newest_first_with_what_changed(
 ):
     run = make_run(task_title="One")
     run.task_title, run.task_reward = "Two", Decimal("1.00")
-    run.record(by=editor, via="browser")
+    services.run_save(run, by=editor, via="browser")
     response = viewer_client.get(reverse("tasks:run-history", args=[run.pk]))
     assert [version.number for version in response.context["versions"]] == [2, 1]
     html = response.text
@@ -93,7 +93,7 @@ def test_diff_shows_each_changed_field_and_long_text_line_by_line(viewer_client,
     run = make_run(task_description="Line one\nLine two\nLine three", task_reward=Decimal("0.50"))
     run.task_description = "Line one\nLine 2\nLine three"
     run.task_reward = Decimal("0.75")
-    run.record(by=editor, via="browser")
+    services.run_save(run, by=editor, via="browser")
     first, second = TaskRun.history.filter(id=run.pk).order_by("history_id")
     response = viewer_client.get(
         reverse("tasks:run-history-diff", args=[run.pk]),
@@ -129,7 +129,7 @@ def test_diff_of_versions_from_another_run_is_refused(viewer_client, make_run):
 def test_revert_restores_an_old_config_as_a_new_version(editor_client, editor, make_run):
     run = make_run(task_title="Original", maximum_units_per_worker=3)
     run.task_title, run.maximum_units_per_worker = "Changed", 9
-    run.record(by=editor, via="browser")
+    services.run_save(run, by=editor, via="browser")
     first = TaskRun.history.filter(id=run.pk).order_by("history_id").first()
     response = editor_client.post(reverse("tasks:run-revert", args=[run.pk, first.history_id]))
     assert response["Location"] == run.get_absolute_url()
@@ -193,7 +193,7 @@ def test_admin_shows_the_history(client, editor, make_run):
     client.force_login(editor)
     run = make_run()
     run.task_title = "Changed"
-    run.record(by=editor, via="browser")
+    services.run_save(run, by=editor, via="browser")
     html = client.get(reverse("admin:tasks_taskrun_history", args=[run.pk])).text
     assert "browser" in html
     assert "editor" in html

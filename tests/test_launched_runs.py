@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from tasks import services
 from tasks.models import TaskRun
 from tests.conftest import form_data
 
@@ -13,7 +14,7 @@ LOCKED = "This run was launched, so its config is read-only: clone it to change 
 @pytest.fixture
 def launched(make_run, editor):
     run = make_run(task_title="Launched run")
-    run.launch(by=editor, mephisto_task_run_id="mephisto-17")
+    services.run_launch(run, by=editor, mephisto_task_run_id="mephisto-17")
     return run
 
 
@@ -98,14 +99,14 @@ def test_launched_run_is_read_only_in_the_admin(client, editor, launched):
 
 
 def test_a_clone_of_a_launched_run_is_an_editable_draft(launched, editor):
-    clone = launched.clone(by=editor)
+    clone = services.run_clone(launched, by=editor)
     assert clone.status == "draft"
     clone.task_title = "Next pilot"
     clone.save()
 
 
 def test_archiving_a_launched_run_keeps_its_config_locked(launched, editor):
-    launched.archive(by=editor)
+    services.run_archive(launched, by=editor)
     launched.task_title = "Changed"
     with pytest.raises(ValidationError):
         launched.save()
@@ -163,7 +164,7 @@ def test_archived_runs_are_hidden_from_the_list_and_shown_with_the_filter(
 ):
     make_run(task_title="Current")
     old = make_run(task_title="Old")
-    old.archive(by=editor)
+    services.run_archive(old, by=editor)
     titles = lambda params: [r.task_title for r in viewer_client.get("/", params).context["page"]]  # noqa: E731
     assert titles({}) == ["Current"]
     assert titles({"status": "archived"}) == ["Old"]
@@ -173,6 +174,6 @@ def test_archived_runs_are_hidden_from_the_list_and_shown_with_the_filter(
 def test_unarchiving_brings_a_run_back_to_where_it_was(editor, launched, make_run):
     draft = make_run()
     for run in (launched, draft):
-        run.archive(by=editor)
-        run.unarchive(by=editor)
+        services.run_archive(run, by=editor)
+        services.run_unarchive(run, by=editor)
     assert (launched.status, draft.status) == ("launched", "draft")

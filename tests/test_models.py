@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
+from tasks import services
 from tasks.models import TaskRun
 from tests.conftest import VALID_RUN
 from tests.reference import default_value, reference_rows
@@ -296,7 +297,9 @@ def test_clone_copies_every_config_field_and_records_its_origin(make_run, editor
         resume_incomplete_run=True,
         aux_parameters={"nested": {"a": [1, 2]}},
     )
-    clone = original.clone(by=editor)
+    clone = services.run_clone(
+        original, by=editor, acknowledged=["task_name_shared", "resume_ignores_these_values"]
+    )
     clone.refresh_from_db()
     for name in TaskRun.CONFIG_FIELDS:
         assert getattr(clone, name) == getattr(original, name), name
@@ -309,21 +312,21 @@ def test_clone_copies_every_config_field_and_records_its_origin(make_run, editor
 
 def test_clone_gets_its_own_copy_of_aux_parameters(make_run, editor):
     original = make_run(aux_parameters={"nested": {"a": 1}})
-    clone = original.clone(by=editor, save=False)
+    clone = original.clone(by=editor)
     clone.aux_parameters["nested"]["a"] = 2
     assert original.aux_parameters == {"nested": {"a": 1}}
 
 
 def test_clone_without_saving_leaves_the_database_alone(make_run, editor):
     original = make_run()
-    clone = original.clone(by=editor, save=False)
+    clone = original.clone(by=editor)
     assert clone.pk is None
     assert TaskRun.objects.count() == 1
 
 
 def test_deleting_the_original_keeps_its_clones(make_run, editor):
     original = make_run()
-    clone = original.clone(by=editor)
+    clone = services.run_clone(original, by=editor)
     original.delete()
     clone.refresh_from_db()
     assert clone.cloned_from is None

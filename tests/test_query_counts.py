@@ -7,6 +7,8 @@ here as a failure, at 5 runs and at 50 alike.
 import pytest
 from django.urls import reverse
 
+from tasks import services
+
 # Every page starts with 4: session, user, user permissions, group permissions.
 PAGES = {
     # + a count capped at 10,000 for the pager + one page of runs with their origins
@@ -30,7 +32,7 @@ def fill(make_run, editor, count):
     runs = []
     for number in range(count):
         if runs and number % 2:
-            runs.append(runs[-1].clone(by=editor))
+            runs.append(services.run_clone(runs[-1], by=editor, acknowledged=["task_name_shared"]))
         else:
             runs.append(
                 make_run(task_title=f"Run {number}", task_name=f"run-{number}", task_tags="a, b, c")

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import get_resolver, reverse
 
+from tasks import services
 from tasks.models import TaskRun
 from tests.conftest import form_data
 
@@ -358,7 +359,7 @@ def test_code_that_logs_in_without_a_request_is_not_throttled(client, researcher
 def two_versions(make_run, editor):
     run = make_run(task_title="First version")
     run.task_title = "Second version"
-    run.record(by=editor, via="test")
+    services.run_save(run, by=editor, via="test")
     other = make_run(task_title="Another run")
     return run, other
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tasks import exporting
+from tasks import exporting, services
 from tasks.models import TaskRun
 from tasks.seeding import seed_runs
 
@@ -64,7 +64,7 @@ def test_nothing_is_read_before_the_first_chunk_is_asked_for(make_run, django_as
 
 def test_export_reads_every_run_in_one_query_without_joins(make_run, editor):
     for number in range(3):
-        make_run(task_title=f"Run {number}").clone(by=editor)
+        services.run_clone(make_run(task_title=f"Run {number}"), by=editor)
     with CaptureQueriesContext(connection) as queries:
         "".join(exporting.iter_json_array(every_run().select_related("cloned_from")))
     (query,) = queries

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from tasks import services
 from tasks.models import TaskRun
 from tests.conftest import form_data
 from tests.html import field_block, field_errors, shown_value
@@ -106,7 +107,7 @@ def test_detail_shows_every_value_in_human_terms_and_the_exported_json(viewer_cl
 
 def test_detail_of_a_clone_names_its_origin(viewer_client, make_run, editor):
     original = make_run(task_title="Original")
-    clone = original.clone(by=editor)
+    clone = services.run_clone(original, by=editor)
     html = viewer_client.get(url("run-detail", clone)).text
     assert (
         f'Cloned from <a href="{original.get_absolute_url()}">#{original.pk} Original</a>' in html

@@ -46,9 +46,12 @@ def test_upload_shows_a_preview_and_saves_nothing(editor_client):
     assert not TaskRun.objects.exists()
 
 
-def apply(client, response, mode):
+def apply(client, response, mode, acknowledge=()):
     token = response.context["token"]
-    return client.post(reverse("tasks:run-import-apply"), {"token": token, "mode": mode})
+    return client.post(
+        reverse("tasks:run-import-apply"),
+        {"token": token, "mode": mode, "acknowledge": list(acknowledge)},
+    )
 
 
 def test_import_only_valid_saves_them_and_says_so(editor_client, editor):
@@ -104,7 +107,7 @@ def test_yaml_upload_round_trips_through_the_browser(editor_client, make_run):
     exported = editor_client.get(reverse("tasks:run-export", args=[run.pk]), {"format": "yaml"})
     run.delete()
     preview = upload(editor_client, "run.yaml", exported.content)
-    apply(editor_client, preview, "all")
+    apply(editor_client, preview, "all", acknowledge=["interpolation_in_task_title"])
     again = editor_client.get(
         reverse("tasks:run-export", args=[TaskRun.objects.get().pk]), {"format": "yaml"}
     )
@@ -201,3 +204,68 @@ def test_admin_export_refused_for_a_target_says_why(editor_client, make_run):
         follow=True,
     )
     assert "Mephisto 1.1 has no resume_incomplete_run" in response.content.decode()
+
+
+# -- Warnings ----------------------------------------------------------------------------
+
+RISKY = {
+    "task_title": "Risky",
+    "task_description": "Pays a lot, shuts down early and resumes.",
+    "task_reward": 60,
+    "task_tags": "a",
+    "no_submission_patience": 60,
+    "resume_incomplete_run": True,
+}
+RISKY_CODES = [
+    "reward_above_confirm_threshold",
+    "patience_shorter_than_two_assignments",
+    "resume_ignores_these_values",
+]
+
+
+def test_the_preview_lists_each_new_runs_warnings_with_a_tick_box(editor_client):
+    response = upload(editor_client, "risky.jsonl", jsonl(RISKY))
+    content = response.content.decode()
+    assert [code for code, _, _ in response.context["batch"].warnings] == RISKY_CODES
+    assert "$60.00 per unit is more than $50.00" in content
+    for code in RISKY_CODES:
+        assert f'name="acknowledge" value="{code}" id="acknowledge-{code}"' in content
+    assert not TaskRun.objects.exists()
+
+
+def test_applying_without_ticking_every_warning_imports_nothing_and_says_which(editor_client):
+    preview = upload(editor_client, "risky.jsonl", jsonl(RISKY))
+    response = apply(editor_client, preview, "all", acknowledge=RISKY_CODES[:1])
+    assert response.status_code == 200
+    assert not TaskRun.objects.exists()
+    assert (
+        "Nothing imported: read the warnings and acknowledge each one"
+        " (patience_shorter_than_two_assignments, resume_ignores_these_values)."
+    ) in [str(m) for m in response.context["messages"]]
+    # The ticks given are kept on the page shown again.
+    code = RISKY_CODES[0]
+    assert f'value="{code}" id="acknowledge-{code}" checked' in response.content.decode()
+
+
+def test_applying_with_every_warning_ticked_imports_and_records_them(editor_client):
+    preview = upload(editor_client, "risky.jsonl", jsonl(RISKY))
+    response = apply(editor_client, preview, "all", acknowledge=RISKY_CODES)
+    assert response.status_code == 302
+    run = TaskRun.objects.get()
+    assert run.acknowledged_warnings == RISKY_CODES
+    assert run.history.get().acknowledged_warnings == RISKY_CODES
+
+
+def test_runs_sharing_a_new_task_name_in_one_file_warn_from_the_second_on(editor_client):
+    pilot = {**FLAT, "task_name": "pilot"}
+    response = upload(editor_client, "pair.jsonl", jsonl(pilot, {**pilot, "task_title": "Two"}))
+    first, second = response.context["batch"].documents
+    assert first.warnings == []
+    assert [w.message for w in second.warnings] == [
+        "Runs earlier in this file use the task name “pilot”: together they form one Mephisto"
+        " task, so maximum units per worker counts across all of them."
+    ]
+    assert apply(editor_client, response, "all").status_code == 200
+    assert not TaskRun.objects.exists()
+    apply(editor_client, response, "all", acknowledge=["task_name_shared"])
+    assert TaskRun.objects.count() == 2

@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from tasks import services
+
 LIST = reverse("tasks:run-list")
 
 
@@ -103,7 +105,7 @@ def test_each_row_links_to_view_edit_clone_and_export(editor_client, make_run):
 
 def test_a_clone_is_marked_with_its_origin(viewer_client, make_run, editor):
     original = make_run(task_title="The original")
-    original.clone(by=editor)
+    services.run_clone(original, by=editor)
     html = viewer_client.get(LIST).text
     assert (
         f'cloned from <a href="{original.get_absolute_url()}">#{original.pk} The original</a>'

@@ -20,8 +20,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only-valid", action="store_true", help="import the valid runs, skip the rest"
         )
+        parser.add_argument(
+            "--acknowledge",
+            action="append",
+            default=[],
+            metavar="CODE",
+            help="a warning you have read (repeat for each); the import lists the codes",
+        )
 
-    def handle(self, *args, file, dry_run, only_valid, **options):
+    def handle(self, *args, file, dry_run, only_valid, acknowledge, **options):
         try:
             batch = importing.parse(*importing.read_path(Path(file)))
         except (OSError, importing.ImportFailure) as error:
@@ -31,9 +38,16 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: nothing imported.")
             return
         try:
-            result = importing.apply(batch, only_valid=only_valid)
+            result = importing.apply(
+                batch,
+                only_valid=only_valid,
+                acknowledged=[code for value in acknowledge for code in value.split(",")],
+            )
         except importing.ImportRefused as error:
-            raise CommandError(str(error)) from None
+            unread = error.batch.unread(acknowledge)
+            hint = "".join(f" --acknowledge {code}" for code in unread)
+            advice = f" Add{hint} to import." if unread else ""
+            raise CommandError(f"{error}{advice}") from None
         self.stdout.write(
             f"Imported {len(result.created)} task run{'s' if len(result.created) != 1 else ''};"
             f" skipped {result.identical} identical, {result.invalid} invalid."
@@ -46,5 +60,7 @@ def report(out, batch):
     for doc in batch.documents:
         if doc.run is not None:
             out.write(f"{doc.status:<10} {doc.source}: {doc.title}")
+        for warning in doc.warnings:
+            out.write(f"warning    {doc.source}: {warning.code}: {warning.message}")
         for message in doc.messages:
             out.write(f"invalid    {message}")

@@ -1,0 +1,233 @@
+"""The one write path: every change to a task run goes through these functions.
+
+Forms, views, the admin, the import and the management commands parse input
+and show results; what happens when a run is saved is decided here, in one
+order, for all of them:
+
+    normalise → launched-run lock → errors → warnings against acknowledgements
+    → version claim → history (who, when, how; acknowledged codes in their own field)
+
+Each function raises, and changes nothing, when the change cannot be made:
+
+- `ValidationError`: the run breaks a rule (field errors in `message_dict`) or
+  the change is not allowed in the run's state (launched runs are read-only);
+- `UnreadWarnings`: warnings apply that the caller has not acknowledged;
+- `EditConflict`: someone saved the run since the copy being saved was loaded.
+"""
+
+import contextvars
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tasks import rules
+from tasks.history import config_of
+from tasks.models import EditConflict, TaskRun
+
+__all__ = [
+    "EditConflict",
+    "UnreadWarnings",
+    "in_write_path",
+    "run_archive",
+    "run_clone",
+    "run_delete",
+    "run_launch",
+    "run_revert",
+    "run_save",
+    "run_unarchive",
+    "warnings_for",
+]
+
+# The history's change-reason column holds this much of `via`.
+VIA_MAX_LENGTH = 200
+
+_writing = contextvars.ContextVar("taskadmin_writing", default=False)
+
+
+class UnreadWarnings(Exception):
+    """Warnings apply to the change that the caller did not acknowledge.
+
+    `warnings` lists every unread one (rules.Finding: code, field, message);
+    sending their codes back as `acknowledged` makes the same change go through.
+    """
+
+    def __init__(self, warnings):
+        self.warnings = list(warnings)
+        super().__init__("Read and acknowledge: " + "; ".join(w.message for w in self.warnings))
+
+    @property
+    def codes(self):
+        return [warning.code for warning in self.warnings]
+
+
+def in_write_path():
+    """True while one of this module's functions is saving or deleting a run.
+
+    The tests connect it to TaskRun's pre_save and pre_delete signals to prove
+    that no URL changes a run any other way.
+    """
+    return _writing.get()
+
+
+@contextmanager
+def _write():
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+def warnings_for(run):
+    """The warnings (rules.Finding) that saving `run` as it is would ask about."""
+    return rules.check(run, rules.WARNING)
+
+
+def _check_warnings(run, acknowledged):
+    warnings = warnings_for(run)
+    unread = [w for w in warnings if w.code not in set(acknowledged)]
+    if unread:
+        raise UnreadWarnings(unread)
+    return [w.code for w in warnings]
+
+
+def _record(run, *, by, via):
+    run.updated_by = by
+    if run._state.adding:
+        run.created_by = by
+    run._history_user = by
+    run._change_reason = via[:VIA_MAX_LENGTH]
+    with _write():
+        run.save()
+
+
+def run_save(run, *, by, via, acknowledged=()):
+    """Save `run` (new or loaded at `run.version`) as a change by `by` through `via`.
+
+    `via` names the path, kept in the history: "browser", "admin",
+    "import: runs.jsonl", ... `acknowledged` holds the warning codes the user
+    has read; every warning that applies must be among them. The codes that
+    applied are stored on the run and its history row (`acknowledged_warnings`).
+
+    Raises ValidationError (field errors, or a launched run's config changed),
+    UnreadWarnings, or EditConflict (the stored version moved on); nothing is
+    saved then.
+    """
+    # full_clean normalises (tags, line breaks) and refuses a change to a
+    # launched run's config before checking the fields and the rules.
+    run.full_clean(validate_unique=False)
+    run.acknowledged_warnings = _check_warnings(run, acknowledged)
+    _record(run, by=by, via=via)
+    return run
+
+
+def run_clone(original, *, by, via="", acknowledged=(), clone=None):
+    """Save a copy of `original`'s config as a new run recorded as cloned from it.
+
+    `clone` is that copy when a form let the user change it first (from
+    `original.clone(by=...)`); by default the config is copied unchanged.
+    Raises as run_save does.
+    """
+    clone = clone if clone is not None else original.clone(by=by)
+    clone.cloned_from = original
+    reason = f"{via}: clone of #{original.pk}" if via else f"clone of #{original.pk}"
+    return run_save(clone, by=by, via=reason, acknowledged=acknowledged)
+
+
+def run_clone_many(originals, *, by, via="", acknowledged=None):
+    """Clone each run of `originals` in one transaction: all of them, or none.
+
+    `acknowledged` maps an original's pk to the warning codes read for its
+    clone. Raises ValidationError, or UnreadWarnings whose `warnings` are
+    (original, finding) pairs for every clone, so one page can ask about all.
+    """
+    acknowledged = acknowledged or {}
+    unread = []
+    for original in originals:
+        clone = original.clone(by=by)
+        clone.full_clean(validate_unique=False)
+        read = set(acknowledged.get(original.pk, ()))
+        unread += [(original, w) for w in warnings_for(clone) if w.code not in read]
+    if unread:
+        error = UnreadWarnings([finding for _, finding in unread])
+        error.warnings_by_run = unread
+        raise error
+    with transaction.atomic():
+        return [
+            run_clone(original, by=by, via=via, acknowledged=acknowledged.get(original.pk, ()))
+            for original in originals
+        ]
+
+
+def run_revert(run, record, *, by, acknowledged=()):
+    """Give `run` the config it had at history `record`, saved as a new version.
+
+    History is never rewritten: the revert is itself a change, recorded with
+    the version it went back to. Raises as run_save does, or ValidationError
+    when `record` belongs to another run.
+    """
+    if record.id != run.pk:
+        raise ValidationError("That version belongs to another run.")
+    for name, value in config_of(record).items():
+        setattr(run, name, value)
+    return run_save(
+        run, by=by, via=f"revert to version {record.version}", acknowledged=acknowledged
+    )
+
+
+def run_launch(run, *, by, mephisto_task_run_id="", acknowledged=()):
+    """Mark a draft as launched (with Mephisto's task run id, if known).
+
+    From then on its config is read-only. The config is checked as a save
+    would check it; warnings read when it was last saved count as read, since
+    the config has not changed since. Raises ValidationError (not a draft, a
+    rule broken, a bad id), UnreadWarnings or EditConflict.
+    """
+    if run.status != TaskRun.Status.DRAFT:
+        raise ValidationError("Only a draft can be marked as launched.")
+    run.status = TaskRun.Status.LAUNCHED
+    run.launched_at = timezone.now()
+    run.mephisto_task_run_id = mephisto_task_run_id
+    try:
+        return run_save(
+            run,
+            by=by,
+            via="status: launched",
+            acknowledged={*acknowledged, *run.acknowledged_warnings},
+        )
+    except (ValidationError, UnreadWarnings):
+        run.status, run.launched_at, run.mephisto_task_run_id = TaskRun.Status.DRAFT, None, ""
+        raise
+
+
+def run_archive(run, *, by):
+    """Hide a run from the default list. Raises ValidationError if archived already.
+
+    No rule is checked: archiving changes no config and launches nothing, and a
+    run saved under older rules must still be archivable.
+    """
+    if run.status == TaskRun.Status.ARCHIVED:
+        raise ValidationError("This run is archived already.")
+    run.status = TaskRun.Status.ARCHIVED
+    _record(run, by=by, via="status: archived")
+    return run
+
+
+def run_unarchive(run, *, by):
+    """Bring an archived run back as launched (if it was) or draft. Raises ValidationError."""
+    if run.status != TaskRun.Status.ARCHIVED:
+        raise ValidationError("Only an archived run can be brought back.")
+    run.status = TaskRun.Status.LAUNCHED if run.launched_at else TaskRun.Status.DRAFT
+    _record(run, by=by, via=f"status: {run.status}")
+    return run
+
+
+def run_delete(run, *, by, via="browser"):
+    """Delete a draft; its history is kept. Raises ValidationError for a launched run
+    (the model's own refusal: a launched run records what was launched)."""
+    run._history_user = by
+    run._change_reason = f"{via}: deleted"[:VIA_MAX_LENGTH]
+    with _write():
+        run.delete()
