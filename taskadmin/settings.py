@@ -226,6 +226,10 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
 # request's id ("-" outside a request), the one sent back in the X-Request-ID
 # response header; a proxy's own X-Request-ID (a UUID) is used when it sends one.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL is {LOG_LEVEL!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
 DJANGO_GUID = {
     "GUID_HEADER_NAME": "X-Request-ID",
     "VALIDATE_GUID": True,

@@ -78,6 +78,13 @@ def test_a_proxy_s_request_id_is_used_on_the_lines_and_sent_back(tmp_path):
     assert f"ERROR [{given}] django.request: Internal Server Error: /fail\n" in stderr
 
 
+def test_an_unknown_log_level_is_refused_with_a_clear_message():
+    result = run_python(["manage.py", "check"], SECRET_KEY="x" * 60, LOG_LEVEL="loud")
+
+    assert result.returncode != 0
+    assert "LOG_LEVEL is 'LOUD': use DEBUG, INFO, WARNING, ERROR or CRITICAL." in result.stderr
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "given", ["3f2c1e7a9b8d4c6e8f0a1b2c3d4e5f60", "3f2c1e7a-9b8d-4c6e-8f0a-1b2c3d4e5f60"]
