@@ -4,12 +4,18 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-postgres load bench lint setup clean
+.PHONY: run serve test test-postgres load bench lint lock setup clean
 
-$(VENV)/.installed: pyproject.toml scripts/bootstrap
+## .venv with exactly the versions in uv.lock (scripts/bootstrap).
+$(VENV)/.installed: pyproject.toml uv.lock scripts/bootstrap
 	scripts/bootstrap
 
 setup: $(VENV)/.installed
+
+## Rewrite uv.lock from pyproject.toml's ranges, then install it. Versions already
+## locked stay unless asked: LOCK_ARGS="--upgrade-package django" or "--upgrade".
+lock:
+	scripts/bootstrap --lock $(LOCK_ARGS)
 
 ## Set up everything and serve the dashboard on http://127.0.0.1:8000 (SQLite, DEBUG on).
 run: setup
@@ -41,6 +47,7 @@ load: setup
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)
 
+## ruff's checks and its formatting, as CI runs them.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

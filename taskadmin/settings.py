@@ -44,10 +44,14 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_guid",
     "tasks",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of a request carries its id (see LOGGING).
+    "taskadmin.logs.drop_malformed_request_id",
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -163,6 +167,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Keep the access log to failures: the load test logs in thousands of times.
 AXES_DISABLE_ACCESS_LOG = True
+# No "AXES: BEGIN" line at every start, and a failed login's log line names
+# only the username and address (not the user agent).
+AXES_VERBOSE = False
 
 # -- Security headers, on every response (development included, so tests see them).
 # X-Content-Type-Options: nosniff and Referrer-Policy: same-origin are Django's
@@ -212,6 +219,50 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
 # X-Forwarded-Proto only when the proxy sets it (and strips a client's own).
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# -- Logging. Everything goes to standard error, which gunicorn's error log (and
+# runserver's console) shows: server errors with their tracebacks, 4xx warnings,
+# and whatever is at LOG_LEVEL (default INFO) or above. Each line carries its
+# request's id ("-" outside a request), the one sent back in the X-Request-ID
+# response header; a proxy's own X-Request-ID (a UUID) is used when it sends one.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL is {LOG_LEVEL!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "taskadmin.logs.RequestIdFilter"}},
+    "formatters": {
+        "line": {
+            "()": "taskadmin.logs.OneLineFormatter",
+            "format": "{asctime} {levelname} [{request_id}] {name}: {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "line",
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's default handlers for it print to the console only with DEBUG
+        # on and mail admins (there is no mail): pass everything to the root's.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # One line per request about where its id came from: noise.
+        "django_guid": {"level": "WARNING"},
+    },
+}
 
 # The largest file the import accepts (bytes, zips unpacked); bigger uploads are
 # refused before they are read.

@@ -43,7 +43,7 @@ def server(tmp_path):
         "ALLOWED_HOSTS": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
-        "GUNICORN_ACCESS_LOG": "",
+        "GUNICORN_ACCESS_LOG": "-",
     }
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
         subprocess.run(
@@ -96,3 +96,17 @@ def test_the_production_server_serves_pages_health_and_compressed_static_files(s
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
     assert headers["Cache-Control"] == "max-age=315360000, public, immutable"
+
+
+def test_gunicorn_s_log_holds_access_lines_and_django_s_with_the_same_request_id(server, tmp_path):
+    status, headers, _ = _get(server, "/no-such-page")
+    assert status == 404
+    request_id = headers["X-Request-ID"]
+
+    # gunicorn writes the access line once the response has gone.
+    access_line = re.compile(rf'"GET /no-such-page HTTP/1.1" 404 .* {request_id}\n')
+    deadline = time.monotonic() + 10
+    while not access_line.search(log := (tmp_path / "gunicorn.log").read_text()):
+        assert time.monotonic() < deadline, log
+        time.sleep(0.1)
+    assert f"WARNING [{request_id}] django.request: Not Found: /no-such-page\n" in log
