@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tasks.durations import ACCEPTED, humanize_seconds, parse_duration
+from tasks.tags import read_tags
 
 
 class DurationInput(forms.TextInput):
@@ -27,9 +28,18 @@ class DurationInput(forms.TextInput):
 
 
 class TagsInput(forms.TextInput):
-    """A text input followed by a place for the run form's script to show the tags as chips."""
+    """A text input followed by its tags as chips, as they will be saved.
+
+    The run form's script shows the chips and keeps them in step with the
+    typing through the live preview, which reads the tags the same way.
+    """
 
     template_name = "tasks/widgets/tags.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["tags"] = read_tags(value if isinstance(value, str) else "")
+        return context
 
 
 class DurationSecondsField(forms.IntegerField):

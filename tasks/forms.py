@@ -9,7 +9,6 @@ from tasks import costs, exporting, importing, money, rules, services
 from tasks.conflicts import Conflict
 from tasks.fields import DurationSecondsField, JSONObjectField, TagsInput
 from tasks.models import TaskRun
-from tasks.providers import Provider
 
 
 def _model_error_messages():
@@ -23,8 +22,8 @@ def _model_error_messages():
 
 
 def _reward_unit(provider):
-    unit = "¢" if provider == Provider.PROLIFIC else "$"
-    return format_html('<span data-reward-unit data-cents="¢" data-dollars="$">{}</span>', unit)
+    # The live preview says the unit again when the provider changes (run-form.js).
+    return format_html("<span data-reward-unit>{}</span>", money.reward_unit(provider))
 
 
 class TaskRunForm(forms.ModelForm):
@@ -77,9 +76,11 @@ class TaskRunForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the version
-        reward = self.instance.task_reward
-        if self.instance.provider == Provider.PROLIFIC and reward is not None and reward % 1 == 0:
-            self.initial["task_reward"] = int(reward)  # cents: "150", not "150.00"
+        if self.instance.task_reward is not None:
+            # Prolific's cents as "150", not "150.00"; dollars as "0.50".
+            self.initial["task_reward"] = money.reward_as_typed(
+                self.instance.task_reward, self.instance.provider
+            )
         if self.is_bound:
             self.fields["acknowledge"].choices = [(code, code) for code in rules.WARNING_CODES]
         elif self.instance.task_title:
@@ -96,9 +97,7 @@ class TaskRunForm(forms.ModelForm):
     @property
     def reward_equivalent(self):
         """For Prolific, what the cents are in currency; nothing otherwise."""
-        if self.instance.provider == Provider.PROLIFIC and self.instance.task_reward is not None:
-            return f"= {money.format_reward(self.instance.task_reward, Provider.PROLIFIC)} per unit"
-        return ""
+        return money.reward_equivalent(self.instance.task_reward, self.instance.provider)
 
     def _layout(self):
         warned = {finding.field: finding for finding in self.warnings}

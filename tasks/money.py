@@ -48,6 +48,28 @@ def format_reward(reward, provider):
     return f"${Decimal(reward).quantize(CENT)}"
 
 
+def reward_unit(provider):
+    """The unit a reward is typed in: "¢" for Prolific (whole cents), "$" for the others."""
+    return "¢" if provider == Provider.PROLIFIC else "$"
+
+
+def reward_as_typed(reward, provider):
+    """The reward the way the form shows it in its input: "0.50", or for Prolific "150"."""
+    if reward is None:
+        return ""
+    reward = Decimal(reward)
+    if provider == Provider.PROLIFIC:
+        return str(int(reward)) if reward % 1 == 0 else str(reward)
+    return str(reward.quantize(CENT))
+
+
+def reward_equivalent(reward, provider):
+    """For Prolific, what the cents are in currency ("= 70¢ (£0.70) per unit"); else ""."""
+    if provider == Provider.PROLIFIC and reward is not None:
+        return f"= {format_reward(reward, provider)} per unit"
+    return ""
+
+
 def fee_rate(provider):
     if provider in MTURK_PROVIDERS:
         return MTURK_FEE

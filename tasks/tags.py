@@ -1,22 +1,54 @@
 """Task tags: what workers search for, stored as one comma-separated string."""
 
+from dataclasses import dataclass
+
 SEPARATOR = ", "
 
 
-def split_tags(text):
-    """The tags in `text`, trimmed, without blanks and duplicates, in order.
+@dataclass(frozen=True)
+class TagReading:
+    """How a typed tag list is cleaned up: what is kept and what is dropped."""
 
-    Duplicates are compared case-insensitively ("Images" and "images" are one
-    keyword to a worker searching for it); the first spelling is kept.
+    tags: list  # kept, in order, as saved
+    duplicates: list  # (tag as typed, the kept spelling it repeats), in order
+    blanks: int  # empty entries between commas
+
+    def dropped_note(self):
+        """ "Dropped when saved: “Images” (same as “images”), 1 blank." or ""."""
+        notes = [f"“{tag}” (same as “{first}”)" for tag, first in self.duplicates]
+        if self.blanks:
+            notes.append("1 blank" if self.blanks == 1 else f"{self.blanks} blanks")
+        return f"Dropped when saved: {', '.join(notes)}." if notes else ""
+
+
+def read_tags(text):
+    """Clean up the comma-separated tags in `text`, saying what was dropped and why.
+
+    Each tag is trimmed and its inner spaces collapsed; blanks are dropped, and
+    so are duplicates, compared with casefold() ("Images" and "images", "Straße"
+    and "STRASSE" are one keyword to a worker searching for it): the first
+    spelling is kept. The entry after the last comma is not counted as a blank
+    even when empty: that is where the next tag is being typed.
     """
-    seen = set()
-    tags = []
-    for raw in (text or "").split(","):
+    first_spelling = {}
+    tags, duplicates, blanks = [], [], 0
+    parts = (text or "").split(",")
+    for index, raw in enumerate(parts):
         tag = " ".join(raw.split())
-        if tag and tag.casefold() not in seen:
-            seen.add(tag.casefold())
+        key = tag.casefold()
+        if not tag:
+            blanks += index < len(parts) - 1
+        elif key in first_spelling:
+            duplicates.append((tag, first_spelling[key]))
+        else:
+            first_spelling[key] = tag
             tags.append(tag)
-    return tags
+    return TagReading(tags=tags, duplicates=duplicates, blanks=blanks)
+
+
+def split_tags(text):
+    """The tags in `text`, trimmed, without blanks and duplicates, in order (see read_tags)."""
+    return read_tags(text).tags
 
 
 def normalize_tags(text):

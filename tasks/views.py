@@ -21,11 +21,11 @@ from tasks import (
     importing,
     listing,
     presets,
+    preview,
     schema,
     services,
 )
 from tasks.downloads import attachment
-from tasks.durations import humanize_seconds
 from tasks.forms import ExportForm, ImportForm, TaskRunForm
 from tasks.models import EditConflict, TaskRun
 
@@ -189,8 +189,11 @@ def run_preview(request, pk=None):
     Takes the form's fields as posted (CSRF token included) and answers JSON:
     `config` is the text a download of the saved run would hold (None while
     something stops the save), `errors` lists what stops it and `warnings` what
-    will need a tick, both in form order, and `durations` says each valid
-    duration in words. With `pk` it previews an edit of that run, so the rules
+    will need a tick, both in form order. The rest is what the form shows
+    beside its inputs, derived here so the page's script holds no rule (see
+    tasks.preview.derived_values): `durations` in words, `tags` as they will
+    be saved and what is dropped, the `reward` formatted, and the cost
+    estimate's HTML. With `pk` it previews an edit of that run, so the rules
     compare it with the other runs; nothing is saved either way.
     """
     # The permission of the form being previewed: editing, or creating (new, clone).
@@ -219,11 +222,7 @@ def run_preview(request, pk=None):
                 }
                 for warning in form.warnings
             ],
-            "durations": {
-                name: humanize_seconds(form.cleaned_data[name])
-                for name in TaskRun.DURATION_FIELDS
-                if name in form.cleaned_data
-            },
+            **preview.derived_values(form),
         }
     )
 

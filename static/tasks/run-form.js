@@ -1,7 +1,8 @@
 // The run form's live help: export preview, durations in words, tag chips,
-// reward formatting, warnings to come, unsaved-changes guard, focus on errors.
-// Everything it knows comes from the page (data- attributes) or the server's
-// preview view, so the rules stay in Python. No inline script: CSP-friendly.
+// reward formatting, cost estimate, warnings to come, unsaved-changes guard,
+// focus on errors. Every value it shows comes from the page or from the
+// server's preview view (tasks/preview.py); it derives none itself, so each
+// rule lives once, in Python. No inline script: CSP-friendly.
 (function () {
   "use strict";
 
@@ -42,30 +43,8 @@
     field.focus();
   });
 
-  // -- Tags as chips, the way tasks/tags.py will save them: split on commas,
-  // collapse spaces, drop blanks and case-insensitive duplicates (first kept).
-  function splitTags(text) {
-    const kept = [];
-    const seen = new Map();
-    const duplicates = [];
-    let blanks = 0;
-    const parts = text.split(",");
-    parts.forEach((raw, index) => {
-      const tag = raw.split(/\s+/).filter(Boolean).join(" ");
-      const key = tag.toLowerCase();
-      if (!tag) {
-        // The blank after a trailing comma is the tag being typed: not a mistake.
-        if (index < parts.length - 1) blanks += 1;
-      } else if (seen.has(key)) {
-        duplicates.push([tag, seen.get(key)]);
-      } else {
-        seen.set(key, tag);
-        kept.push(tag);
-      }
-    });
-    return { kept, duplicates, blanks };
-  }
-
+  // -- Tags as chips, exactly as the server will save them: the preview's
+  // answer lists the tags kept and the ones dropped (tasks/tags.py decides).
   function chip(text, extraClass) {
     const item = document.createElement("li");
     item.className = "badge rounded-pill tag-chip " + extraClass;
@@ -73,43 +52,56 @@
     return item;
   }
 
-  function showTags(box) {
-    const input = document.getElementById(box.dataset.tagsFor);
-    const { kept, duplicates, blanks } = splitTags(input.value);
-    const list = box.querySelector(".tag-chips");
-    list.replaceChildren(...kept.map((tag) => chip(tag, "text-bg-secondary")));
-    for (const [tag] of duplicates) {
-      const dropped = chip(tag, "tag-chip-dropped");
-      dropped.title = "Duplicate: dropped when saved";
-      list.append(dropped);
-    }
-    const notes = duplicates.map(([tag, first]) => `“${tag}” (same as “${first}”)`);
-    if (blanks) notes.push(blanks === 1 ? "1 blank" : `${blanks} blanks`);
-    const dropped = box.querySelector(".tag-dropped");
-    dropped.textContent = notes.length ? `Dropped when saved: ${notes.join(", ")}.` : "";
-    dropped.hidden = !notes.length;
+  function showTags(tags) {
+    form.querySelectorAll("[data-tags-for]").forEach((box) => {
+      const list = box.querySelector(".tag-chips");
+      list.replaceChildren(
+        ...tags.kept.map((tag) => chip(tag, "text-bg-secondary")),
+        ...tags.duplicates.map(({ tag }) => {
+          const dropped = chip(tag, "tag-chip-dropped");
+          dropped.title = "Duplicate: dropped when saved";
+          return dropped;
+        }),
+      );
+      const note = box.querySelector(".tag-dropped");
+      note.textContent = tags.note;
+      note.hidden = !tags.note;
+      box.hidden = false;
+    });
   }
 
-  const tagBoxes = form.querySelectorAll("[data-tags-for]");
-  tagBoxes.forEach((box) => {
-    showTags(box);
-    box.hidden = false;
-    document.getElementById(box.dataset.tagsFor).addEventListener("input", () => showTags(box));
-  });
+  // The server rendered the chips for the page as loaded; show them now.
+  form.querySelectorAll("[data-tags-for]").forEach((box) => (box.hidden = false));
 
-  // -- Reward: two decimals once typed, where it is in dollars (Prolific takes
-  // whole cents; static/tasks/provider.js keeps the unit beside the input).
-  form.querySelectorAll("input[data-money]").forEach((input) => {
-    const unit = input.closest(".input-group")?.querySelector("[data-reward-unit]");
-    input.addEventListener("blur", () => {
-      if (unit && unit.textContent === unit.dataset.cents) return;
-      // Only tidy what is already a valid amount: 0.005 stays for the server to explain.
-      const match = input.value.trim().match(/^(\d*)(?:\.(\d{0,2}))?$/);
-      if (match && (match[1] || match[2])) {
-        input.value = `${Number(match[1] || "0")}.${(match[2] || "").padEnd(2, "0")}`;
-      }
+  // -- Reward: its unit, its value in currency and its tidy form ("0.50",
+  // Prolific's whole cents "150") all come from the server's answer. The
+  // tidy form replaces what was typed once the user has left the input.
+  const rewardInput = form.querySelector("input[data-money]");
+  let tidyReward = false;
+
+  function showReward(reward, sentReward) {
+    form.querySelectorAll("[data-reward-unit]").forEach((unit) => {
+      if (unit.textContent !== reward.unit) unit.textContent = reward.unit;
     });
-  });
+    form.querySelectorAll("output[data-reward-equivalent]").forEach((output) => {
+      if (output.textContent !== reward.equivalent) output.textContent = reward.equivalent;
+    });
+    // Only an answer about what the input holds now, and only once it is left.
+    if (!rewardInput || !tidyReward || document.activeElement === rewardInput) return;
+    if (rewardInput.value !== sentReward) return;
+    tidyReward = false;
+    if (reward.typed !== null && reward.typed !== rewardInput.value) rewardInput.value = reward.typed;
+  }
+
+  // -- The cost estimate, rendered by the server from tasks/costs.py.
+  function showEstimate(html) {
+    const current = document.getElementById("cost-estimate");
+    if (!current) return;
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    const fresh = template.content.firstElementChild;
+    if (fresh && current.outerHTML !== fresh.outerHTML) current.replaceWith(fresh);
+  }
 
   // -- Live preview: the server validates the form as posted and answers with
   // the export it would give, so the preview is the download, byte for byte.
@@ -178,6 +170,7 @@
 
   async function refreshPreview() {
     const request = ++latest;
+    const sentReward = rewardInput ? rewardInput.value : "";
     let answer;
     try {
       const response = await fetch(form.dataset.previewUrl, {
@@ -200,6 +193,9 @@
     );
     showList(previewWarnings, answer.warnings);
     showDurations(answer.durations, errorsByField);
+    showTags(answer.tags);
+    showReward(answer.reward, sentReward);
+    showEstimate(answer.estimate_html);
     clearFixedErrors(errorsByField);
     previewBox.hidden = answer.config === null;
     if (answer.config !== null) previewCode.textContent = answer.config;
@@ -220,6 +216,13 @@
 
   form.addEventListener("input", schedulePreview);
   form.addEventListener("change", schedulePreview);
+  if (rewardInput) {
+    rewardInput.addEventListener("input", () => (tidyReward = false));
+    rewardInput.addEventListener("blur", () => {
+      tidyReward = true;
+      schedulePreview();
+    });
+  }
   form.dataset.previewState = "pending";
   refreshPreview();
 })();

@@ -144,6 +144,50 @@ def test_tags_show_as_chips_with_duplicates_and_blanks_dropped(page):
 
 
 @pytest.mark.usefixtures("new_run_form")
+def test_tags_that_casefold_alike_show_as_one_chip_the_way_they_are_saved(page):
+    # "ß".toLowerCase() is "ß" but "ß".casefold() is "ss": the chips are the
+    # server's reading, so they show the one tag it saves.
+    fill_valid(page, **{"Task tags": ""})
+    page.get_by_label("Task tags").press_sequentially("Straße, STRASSE, , images")
+    wait_for_preview(page)
+    expect(page.locator(".tag-chips li:not(.tag-chip-dropped)")).to_have_text(["Straße", "images"])
+    expect(page.locator(".tag-chips li.tag-chip-dropped")).to_have_text(["STRASSE"])
+    expect(page.locator(".tag-chips li.tag-chip-dropped")).to_have_css(
+        "text-decoration-line", "line-through"
+    )
+    expect(page.locator(".tag-dropped")).to_have_text(
+        "Dropped when saved: “STRASSE” (same as “Straße”), 1 blank."
+    )
+    preview = json.loads(page.locator("#preview-json").text_content())
+    assert preview["mephisto"]["task"]["task_tags"] == "Straße, images"
+    page.locator("#id_task_tags").scroll_into_view_if_needed()
+    screenshot(page, "form-tag-chips")
+
+    page.get_by_role("button", name="Create run").click()
+    expect(page.get_by_role("alert")).to_contain_text("Created “Label the pictures”.")
+    assert TaskRun.objects.get().tag_list == ["Straße", "images"]
+
+
+@pytest.mark.usefixtures("new_run_form")
+def test_reward_equivalent_and_cost_estimate_follow_the_typing(page, settings):
+    estimate = page.locator("#cost-estimate")
+    expect(estimate).to_contain_text("Give the reward and the number of units")
+    fill_valid(page, **{"Task reward": "1.25"})
+    page.get_by_label("Units to collect").fill("40")
+    page.get_by_label("Provider").select_option("mturk_sandbox")
+    expect(estimate).to_contain_text("Total (estimate)$60.00")
+
+    page.get_by_label("Provider").select_option("prolific")
+    page.get_by_label("Task reward").fill("150")
+    page.get_by_label("Estimated minutes per unit").fill("10")
+    equivalent = page.locator("output[data-reward-equivalent]")
+    expect(equivalent).to_have_text("= 150¢ ($1.50) per unit")
+    expect(estimate).to_contain_text("40 units × $1.50")
+    page.get_by_label("Units to collect").fill("")
+    expect(estimate).to_contain_text("Give the reward and the number of units")
+
+
+@pytest.mark.usefixtures("new_run_form")
 def test_live_preview_equals_the_downloaded_export(page):
     expect(page.locator("#preview-errors")).to_contain_text("Task title: This field is required.")
     fill_valid(page, **{"Task name": "pictures-1", "Task tags": "images, Images, cats"})
