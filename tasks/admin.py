@@ -3,11 +3,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from tasks import exporting, listing
+from tasks import exporting, listing, querystrings
 from tasks.downloads import attachment
 from tasks.fields import DurationInput
 from tasks.forms import TaskRunForm
@@ -127,6 +128,14 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             # (the transaction rolled back): going again shows the conflict.
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def changelist_view(self, request, extra_context=None):
+        # A filter's value goes into the query as it is, and PostgreSQL refuses
+        # NUL in any text it is given: back to the plain list, saying why.
+        if querystrings.unstorable(request.GET):
+            self.message_user(request, querystrings.PARAMETERS_UNSTORABLE, messages.ERROR)
+            return redirect(request.path)
+        return super().changelist_view(request, extra_context)
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # The admin gives integer columns a number input, in which a browser
         # cannot type "1d 12h": durations keep the form's text input and hint.
@@ -136,7 +145,12 @@ class TaskRunAdmin(SimpleHistoryAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # The list page's search, which the text indexes serve (the default
-        # would scan with LIKE); it never duplicates rows.
+        # would scan with LIKE); it never duplicates rows. A search the
+        # database cannot run (a NUL) finds nothing, and the page says why.
+        problem = querystrings.search_problem(search_term)
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+            return queryset.none(), False
         return listing.search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):

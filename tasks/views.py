@@ -13,11 +13,22 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tasks import costs, display, exporting, history, importing, listing, presets, schema
+from tasks import (
+    costs,
+    display,
+    exporting,
+    history,
+    importing,
+    listing,
+    presets,
+    querystrings,
+    schema,
+)
 from tasks.downloads import attachment
 from tasks.durations import humanize_seconds
 from tasks.forms import ExportForm, ImportForm, TaskRunForm
 from tasks.models import EditConflict, TaskRun
+from tasks.pagination import CappedPaginator
 
 
 def _get_run(pk):
@@ -32,20 +43,27 @@ def run_list(request):
     query = request.GET.get("q", "").strip()
     sort_key = listing.parse_sort(request.GET.get("sort"))
     status = listing.parse_status(request.GET.get("status"))
-    page = listing.page_of_runs(
-        query, sort_key, status, request.GET.get("page"), settings.TASKADMIN_PAGE_SIZE
-    )
+    problem = querystrings.search_problem(query)
+    if problem:
+        # A search the database cannot run finds nothing; the page says why.
+        page = CappedPaginator(TaskRun.objects.none(), settings.TASKADMIN_PAGE_SIZE).get_page(1)
+    else:
+        page = listing.page_of_runs(
+            query, sort_key, status, request.GET.get("page"), settings.TASKADMIN_PAGE_SIZE
+        )
     return render(
         request,
         "tasks/run_list.html",
         {
             "page": page,
             "query": query,
+            "search_problem": problem,
             "sort": sort_key,
             "status": status,
             "statuses": listing.STATUS_FILTERS,
             "export_form": ExportForm(),
         },
+        status=400 if problem else 200,
     )
 
 
@@ -253,7 +271,9 @@ def run_history_diff(request, pk):
     records = {
         record.history_id: record
         for record in run.history.filter(
-            history_id__in=_ids(request.GET.getlist("v"))[:2]
+            history_id__in=querystrings.read_ids(
+                request.GET.getlist("v"), maximum=querystrings.INTEGER_MAX
+            )[:2]
         ).select_related("history_user")
     }
     if len(records) != 2:
@@ -291,7 +311,7 @@ def run_revert(request, pk, history_id):
 @permission_required("tasks.view_taskrun", raise_exception=True)
 def runs_compare(request):
     """Two runs side by side, the config fields that differ marked."""
-    pks = _ids(request.GET.getlist("pk"))
+    pks = querystrings.read_ids(request.GET.getlist("pk"))
     runs = list(TaskRun.objects.filter(pk__in=pks[:2]))
     if len(set(pks)) != 2 or len(runs) != 2:
         messages.warning(request, "Tick exactly two runs to compare.")
@@ -315,10 +335,6 @@ def runs_compare(request):
     )
 
 
-def _ids(values):
-    return [int(value) for value in values if value.isdigit()]
-
-
 @login_required
 @permission_required("tasks.view_taskrun", raise_exception=True)
 def run_export(request, pk):
@@ -336,11 +352,13 @@ def run_export(request, pk):
 def runs_export(request, fmt=None):
     """The runs ticked on the list page, or all runs matching its search."""
     query = request.GET.get("q", "").strip()
+    if querystrings.search_problem(query):
+        return redirect(_list_url(request))  # which says what is wrong with the search
     runs = listing.runs_for_list(
         query, request.GET.get("sort"), listing.parse_status(request.GET.get("status"))
     )
     if request.GET.get("scope") == "selected":
-        selected = [pk for pk in request.GET.getlist("pk") if pk.isdigit()]
+        selected = querystrings.read_ids(request.GET.getlist("pk"))
         if not selected:
             messages.warning(request, "Tick at least one run to export.")
             return redirect(_list_url(request))
