@@ -8,6 +8,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 
 from tasks import money
@@ -20,6 +21,7 @@ from tasks.validators import (
     validate_json_object,
     validate_not_blank,
     validate_script_path,
+    validate_storable_text,
     validate_tags,
     validate_task_name,
 )
@@ -298,6 +300,7 @@ class TaskRun(models.Model):
         max_length=64,
         blank=True,
         default="",
+        validators=[validate_storable_text],
         help_text="The id Mephisto gave the run when it was launched, if you know it.",
     )
     version = models.PositiveIntegerField(
@@ -568,6 +571,15 @@ class TaskRun(models.Model):
     def launch(self, *, by, mephisto_task_run_id=""):
         if self.status != self.Status.DRAFT:
             raise ValidationError("Only a draft can be marked as launched.")
+        # Checked before anything changes: a refused id leaves the run a draft.
+        field = self._meta.get_field("mephisto_task_run_id")
+        try:
+            field.clean(mephisto_task_run_id, self)
+        except ValidationError as error:
+            label = capfirst(field.verbose_name)
+            raise ValidationError(
+                {field.name: [f"{label}: {message}" for message in error.messages]}
+            ) from None
         self.status = self.Status.LAUNCHED
         self.launched_at = timezone.now()
         self.mephisto_task_run_id = mephisto_task_run_id

@@ -99,6 +99,12 @@ UNSTORABLE_TEXT_MESSAGE = (
 )
 
 
+def validate_storable_text(value):
+    """Text any database stores as it is: no NUL, no unpaired surrogates."""
+    if isinstance(value, str) and UNSTORABLE_TEXT.search(value):
+        raise ValidationError(UNSTORABLE_TEXT_MESSAGE, code="bad_text")
+
+
 def text_problem(value):
     """Why a text value cannot be stored or launched, or None.
 

@@ -239,7 +239,8 @@ def run_status(request, pk):
         if action == "launch":
             run.launch(
                 by=request.user,
-                mephisto_task_run_id=request.POST.get("mephisto_task_run_id", "").strip()[:64],
+                # Whole or not at all: launch() refuses an id too long to store.
+                mephisto_task_run_id=request.POST.get("mephisto_task_run_id", "").strip(),
             )
         elif action == "archive":
             run.archive(by=request.user)
