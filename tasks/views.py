@@ -290,6 +290,19 @@ def run_history_diff(request, pk):
 
 
 @login_required
+@permission_required("tasks.view_taskrun", raise_exception=True)
+def run_history_field(request, pk, history_id, name):
+    """One version's text of one field, as a file: for texts too long to diff on a page."""
+    if name not in history.TEXT_FIELDS:
+        raise Http404("No such text field.")
+    run = _get_run(pk)
+    record = get_object_or_404(run.history, history_id=history_id)
+    return attachment(
+        f"run-{run.pk}-version-{record.version}-{name}.txt", "text/plain", getattr(record, name)
+    )
+
+
+@login_required
 @permission_required("tasks.change_taskrun", raise_exception=True)
 @require_POST
 def run_revert(request, pk, history_id):
