@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -135,6 +136,15 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             self.message_user(request, querystrings.PARAMETERS_UNSTORABLE, messages.ERROR)
             return redirect(request.path)
         return super().changelist_view(request, extra_context)
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # Django filters pk__in with the ticked ids as posted: "²" or "1.0" was
+        # a server error. Only ids stay; none left means "select some first".
+        post = request.POST.copy()
+        ids = querystrings.read_ids(post.getlist(helpers.ACTION_CHECKBOX_NAME))
+        post.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in ids])
+        request.POST = post
+        return super().response_action(request, queryset, *args, **kwargs)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # The admin gives integer columns a number input, in which a browser

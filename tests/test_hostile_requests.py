@@ -625,3 +625,22 @@ def test_an_odd_host_is_a_bad_request_unless_allowed(db, host, status):
 
 def _messages(response):
     return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+@pytest.mark.parametrize("action", ["export_json", "clone_selected", "archive_selected"])
+def test_an_admin_action_on_odd_ids_changes_nothing(client, superuser, make_run, action, odd):
+    run = make_run()
+    client.force_login(superuser)
+
+    response = client.post(CHANGELIST, {"action": action, "_selected_action": [odd]}, follow=True)
+
+    assert response.status_code == 200
+    assert list(TaskRun.objects.values_list("pk", "version")) == [(run.pk, 1)]
+
+
+@pytest.mark.parametrize("preset", ["\x00", "x" * 5000, "__class__", "²"])
+def test_an_odd_preset_starts_from_the_defaults(editor_client, preset):
+    response = editor_client.get(reverse("tasks:run-create"), {"preset": preset})
+
+    assert response.status_code == 200
