@@ -2,18 +2,24 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from taskadmin.auth import AdminLoginForm, LoginForm
 from taskadmin.views import healthz
 
 admin.site.site_header = "Taskadmin"
 admin.site.site_title = "Taskadmin admin"
 admin.site.index_title = "Task-run configurations"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # Log in, log out and change one's password. No password reset by email:
     # the site sends no mail; an administrator sets a new password in the admin.
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",

@@ -1,15 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from tasks import exporting, listing, services
+from tasks import exporting, listing, querystrings, services
 from tasks.downloads import attachment
 from tasks.fields import DurationInput
 from tasks.forms import TaskRunForm
@@ -163,6 +165,23 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             # transaction rolled back): checking again shows what changed.
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def changelist_view(self, request, extra_context=None):
+        # A filter's value goes into the query as it is, and PostgreSQL refuses
+        # NUL in any text it is given: back to the plain list, saying why.
+        if querystrings.unstorable(request.GET):
+            self.message_user(request, querystrings.PARAMETERS_UNSTORABLE, messages.ERROR)
+            return redirect(request.path)
+        return super().changelist_view(request, extra_context)
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # Django filters pk__in with the ticked ids as posted: "²" or "1.0" was
+        # a server error. Only ids stay; none left means "select some first".
+        post = request.POST.copy()
+        ids = querystrings.read_ids(post.getlist(helpers.ACTION_CHECKBOX_NAME))
+        post.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in ids])
+        request.POST = post
+        return super().response_action(request, queryset, *args, **kwargs)
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # The admin gives integer columns a number input, in which a browser
         # cannot type "1d 12h": durations keep the form's text input and hint.
@@ -172,7 +191,12 @@ class TaskRunAdmin(SimpleHistoryAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # The list page's search, which the text indexes serve (the default
-        # would scan with LIKE); it never duplicates rows.
+        # would scan with LIKE); it never duplicates rows. A search the
+        # database cannot run (a NUL) finds nothing, and the page says why.
+        problem = querystrings.search_problem(search_term)
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+            return queryset.none(), False
         return listing.search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):

@@ -13,6 +13,17 @@ from tasks.models import TaskRun
 
 # Long text is compared line by line; everything else as a whole value.
 LINE_DIFF_FIELDS = ("task_description",)
+# Beyond these, two texts are shown as "changed" with each version to download:
+# a line diff costs time with every line of both, and a page of thousands of
+# lines helps nobody read the change.
+LINE_DIFF_MAX_LINES = 2_000
+LINE_DIFF_MAX_CHARS = 200_000
+# The fields whose value a version offers as a download (text of any length).
+TEXT_FIELDS = tuple(
+    name
+    for name in TaskRun.EDITABLE_FIELDS
+    if TaskRun._meta.get_field(name).get_internal_type() in ("CharField", "TextField")
+)
 
 
 def config_of(record):
@@ -26,6 +37,7 @@ class FieldChange:
     before: str
     after: str
     lines: list = field(default_factory=list)  # (tag, text) for long text: "+", "-" or " "
+    too_long: bool = False  # long text too long to compare line by line
 
 
 def label_of(name):
@@ -43,23 +55,43 @@ def compare(before, after):
     changes = []
     for name in changed_fields(before, after):
         old, new = before.get(name), after.get(name)
-        lines = []
+        lines, too_long = [], False
         if name in LINE_DIFF_FIELDS:
-            lines = [
-                (line[0], line[2:])
-                for line in difflib.ndiff(str(old).splitlines(), str(new).splitlines())
-                if line[0] in "+- "
-            ]
+            lines = line_diff(str(old), str(new))
+            too_long = lines is None
         changes.append(
             FieldChange(
                 name,
                 label_of(name),
                 format_value(name, old, before.get("provider")),
                 format_value(name, new, after.get("provider")),
-                lines,
+                lines or [],
+                too_long,
             )
         )
     return changes
+
+
+def line_diff(old, new):
+    """(tag, line) of each line: " " kept, "-" removed, "+" added; None when too long.
+
+    SequenceMatcher's matching of whole lines (popular lines treated as junk)
+    rather than ndiff, which also compares every changed line with every other
+    character by character: minutes for a few hundred changed lines.
+    """
+    if len(old) + len(new) > LINE_DIFF_MAX_CHARS:
+        return None
+    before, after = old.splitlines(), new.splitlines()
+    if len(before) + len(after) > LINE_DIFF_MAX_LINES:
+        return None
+    lines = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after).get_opcodes():
+        if tag == "equal":
+            lines += [(" ", line) for line in before[i1:i2]]
+        else:
+            lines += [("-", line) for line in before[i1:i2]]
+            lines += [("+", line) for line in after[j1:j2]]
+    return lines
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from tasks.validators import (
     validate_json_object,
     validate_not_blank,
     validate_script_path,
+    validate_storable_text,
     validate_tags,
     validate_task_name,
 )
@@ -297,6 +298,7 @@ class TaskRun(models.Model):
         max_length=64,
         blank=True,
         default="",
+        validators=[validate_storable_text],
         help_text="The id Mephisto gave the run when it was launched, if you know it.",
     )
     version = models.PositiveIntegerField(

@@ -79,5 +79,10 @@ def fee_rate(provider):
 
 
 def hourly_rate(reward, provider, minutes):
-    """What a worker earns per hour at `minutes` a unit, in currency units."""
+    """What a worker earns per hour at `minutes` a unit, in currency units.
+
+    None when there is no such rate: no reward, or no positive time to divide by.
+    """
+    if reward is None or not minutes or minutes < 0:
+        return None
     return (reward_in_currency(reward, provider) * 60 / minutes).quantize(CENT)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 
 from tasks import money
@@ -33,7 +34,7 @@ class Rule:
     code: str
     strength: str
     field: str
-    reads: tuple  # the fields it looks at: it is skipped while any of them is empty
+    reads: tuple  # the fields it looks at: skipped while any of them is empty or invalid
     providers: tuple | None  # None: every provider
     broken: Callable  # run -> bool
     message: Callable  # run -> str
@@ -41,7 +42,24 @@ class Rule:
     def applies_to(self, run):
         if self.providers is not None and run.provider not in self.providers:
             return False
-        return all(getattr(run, name) not in (None, "") for name in self.reads)
+        return all(_usable(run, name) for name in self.reads)
+
+
+def _usable(run, name):
+    """Whether the field's value is there and passes the field's own checks.
+
+    A value its own field refuses already has its message beside the field; a
+    rule that read it anyway would add a second, confusing one, or fail
+    outright (an hourly rate for 0 minutes divides by zero).
+    """
+    value = getattr(run, name)
+    if value in (None, ""):
+        return False
+    try:
+        TaskRun._meta.get_field(name).run_validators(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _shared_name_runs(run):
@@ -85,7 +103,8 @@ def next_task_name(name):
 
 
 def _prolific_minimum(run):
-    return _rate_of(run) < _min_rate()
+    rate = _rate_of(run)
+    return rate is not None and rate < _min_rate()
 
 
 def _rate_of(run):
@@ -180,7 +199,8 @@ RULES = (
         "estimated_minutes",
         (),
         (Provider.PROLIFIC,),
-        lambda run: not run.estimated_minutes,
+        # Empty only: 0 minutes is its field's own error ("at least 1").
+        lambda run: run.estimated_minutes in (None, ""),
         lambda run: "Prolific needs the estimated completion time to judge the hourly rate.",
     ),
     Rule(

@@ -23,5 +23,10 @@ urlpatterns = [
     path("runs/<int:pk>/history/", views.run_history, name="run-history"),
     path("runs/<int:pk>/history/diff/", views.run_history_diff, name="run-history-diff"),
     path("runs/<int:pk>/history/<int:history_id>/revert/", views.run_revert, name="run-revert"),
+    path(
+        "runs/<int:pk>/history/<int:history_id>/field/<str:name>.txt",
+        views.run_history_field,
+        name="run-history-field",
+    ),
     path("runs/compare/", views.runs_compare, name="runs-compare"),
 ]

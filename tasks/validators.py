@@ -92,11 +92,17 @@ def validate_json_object(value):
         raise ValidationError(problem, code="unstorable_json")
 
 
-_UNSTORABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
 UNSTORABLE_TEXT_MESSAGE = (
     "Text cannot contain the NUL character (\\u0000) or an unpaired"
     " surrogate escape (\\ud800 to \\udfff)."
 )
+
+
+def validate_storable_text(value):
+    """Text any database stores as it is: no NUL, no unpaired surrogates."""
+    if isinstance(value, str) and UNSTORABLE_TEXT.search(value):
+        raise ValidationError(UNSTORABLE_TEXT_MESSAGE, code="bad_text")
 
 
 def text_problem(value):
@@ -107,7 +113,7 @@ def text_problem(value):
     """
     if not isinstance(value, str):
         return None
-    if _UNSTORABLE_TEXT.search(value):
+    if UNSTORABLE_TEXT.search(value):
         return UNSTORABLE_TEXT_MESSAGE
     if value.strip() == "???":
         return "“???” means “missing” to Mephisto's config: write what you mean."
@@ -129,6 +135,6 @@ def _json_problem(value):
             pending.extend(item)
         elif isinstance(item, float) and not math.isfinite(item):
             return "Numbers must be finite: NaN, Infinity and values beyond 1e308 are not JSON."
-        elif isinstance(item, str) and _UNSTORABLE_TEXT.search(item):
+        elif isinstance(item, str) and UNSTORABLE_TEXT.search(item):
             return UNSTORABLE_TEXT_MESSAGE
     return None

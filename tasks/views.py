@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,12 +22,14 @@ from tasks import (
     listing,
     presets,
     preview,
+    querystrings,
     schema,
     services,
 )
 from tasks.downloads import attachment
 from tasks.forms import ExportForm, ImportForm, TaskRunForm
 from tasks.models import EditConflict, TaskRun
+from tasks.pagination import CappedPaginator
 
 
 def _get_run(pk):
@@ -42,20 +44,27 @@ def run_list(request):
     query = request.GET.get("q", "").strip()
     sort_key = listing.parse_sort(request.GET.get("sort"))
     status = listing.parse_status(request.GET.get("status"))
-    page = listing.page_of_runs(
-        query, sort_key, status, request.GET.get("page"), settings.TASKADMIN_PAGE_SIZE
-    )
+    problem = querystrings.search_problem(query)
+    if problem:
+        # A search the database cannot run finds nothing; the page says why.
+        page = CappedPaginator(TaskRun.objects.none(), settings.TASKADMIN_PAGE_SIZE).get_page(1)
+    else:
+        page = listing.page_of_runs(
+            query, sort_key, status, request.GET.get("page"), settings.TASKADMIN_PAGE_SIZE
+        )
     return render(
         request,
         "tasks/run_list.html",
         {
             "page": page,
             "query": query,
+            "search_problem": problem,
             "sort": sort_key,
             "status": status,
             "statuses": listing.STATUS_FILTERS,
             "export_form": ExportForm(),
         },
+        status=400 if problem else 200,
     )
 
 
@@ -288,9 +297,16 @@ def run_status(request, pk):
 
 
 def _message_of(error):
+    """One line for a message banner: a field's errors are named by its label."""
     if isinstance(error, EditConflict):
         return "Someone else saved this run just now; look again, then try once more."
-    return " ".join(error.messages)
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages)
+    return " ".join(
+        f"{history.label_of(name)}: {message}" if name != NON_FIELD_ERRORS else message
+        for name, errors in error.error_dict.items()
+        for message in ValidationError(errors).messages
+    )
 
 
 def _confirm_warnings(request, run, warnings, *, title, button, action_url, hidden):
@@ -330,7 +346,9 @@ def run_history_diff(request, pk):
     records = {
         record.history_id: record
         for record in run.history.filter(
-            history_id__in=_ids(request.GET.getlist("v"))[:2]
+            history_id__in=querystrings.read_ids(
+                request.GET.getlist("v"), maximum=querystrings.INTEGER_MAX
+            )[:2]
         ).select_related("history_user")
     }
     if len(records) != 2:
@@ -342,6 +360,19 @@ def run_history_diff(request, pk):
         request,
         "tasks/run_history_diff.html",
         {"run": run, "before": before, "after": after, "changes": changes},
+    )
+
+
+@login_required
+@permission_required("tasks.view_taskrun", raise_exception=True)
+def run_history_field(request, pk, history_id, name):
+    """One version's text of one field, as a file: for texts too long to diff on a page."""
+    if name not in history.TEXT_FIELDS:
+        raise Http404("No such text field.")
+    run = _get_run(pk)
+    record = get_object_or_404(run.history, history_id=history_id)
+    return attachment(
+        f"run-{run.pk}-version-{record.version}-{name}.txt", "text/plain", getattr(record, name)
     )
 
 
@@ -378,7 +409,7 @@ def run_revert(request, pk, history_id):
 @permission_required("tasks.view_taskrun", raise_exception=True)
 def runs_compare(request):
     """Two runs side by side, the config fields that differ marked."""
-    pks = _ids(request.GET.getlist("pk"))
+    pks = querystrings.read_ids(request.GET.getlist("pk"))
     runs = list(TaskRun.objects.filter(pk__in=pks[:2]))
     if len(set(pks)) != 2 or len(runs) != 2:
         messages.warning(request, "Tick exactly two runs to compare.")
@@ -402,10 +433,6 @@ def runs_compare(request):
     )
 
 
-def _ids(values):
-    return [int(value) for value in values if value.isdigit()]
-
-
 @login_required
 @permission_required("tasks.view_taskrun", raise_exception=True)
 def run_export(request, pk):
@@ -423,11 +450,13 @@ def run_export(request, pk):
 def runs_export(request, fmt=None):
     """The runs ticked on the list page, or all runs matching its search."""
     query = request.GET.get("q", "").strip()
+    if querystrings.search_problem(query):
+        return redirect(_list_url(request))  # which says what is wrong with the search
     runs = listing.runs_for_list(
         query, request.GET.get("sort"), listing.parse_status(request.GET.get("status"))
     )
     if request.GET.get("scope") == "selected":
-        selected = [pk for pk in request.GET.getlist("pk") if pk.isdigit()]
+        selected = querystrings.read_ids(request.GET.getlist("pk"))
         if not selected:
             messages.warning(request, "Tick at least one run to export.")
             return redirect(_list_url(request))
