@@ -50,9 +50,9 @@ MAX_NODES = 100_000  # values in one file, counted as if aliases were expanded
 MAX_ZIP_MEMBERS = 1000
 # A Mephisto database.db is read with bounds: a crafted 4 KB file can otherwise
 # describe endless rows (a recursive view) or huge ones (zeroblob) and hold a
-# worker for good.
-# Far more runs than a lab launches; each row is YAML to parse and a run to
-# validate (about a millisecond), so this also bounds the time after reading.
+# worker for good. The row cap is far more runs than a lab launches; each row is
+# YAML to parse and a run to validate (about a millisecond), so it also bounds
+# the time spent after reading.
 MAX_DATABASE_ROWS = 10_000
 MAX_DATABASE_VALUE_CHARS = 1_000_000  # one row's init_params
 MAX_DATABASE_ID_CHARS = 200  # task_run_id, creation_date
@@ -352,6 +352,7 @@ _TASK_RUNS = """
         CASE WHEN length(task_run_id) <= :short THEN task_run_id END,
         CASE WHEN length(creation_date) <= :short THEN creation_date END,
         CASE WHEN length(init_params) <= :long THEN init_params END,
+        length(creation_date) > :short,
         length(init_params)
     FROM task_runs
 """
@@ -402,7 +403,7 @@ def _sqlite_rank(value):
 
 
 def _add_database_row(batch, name, number, row):
-    run_id, created, init_params, length = row
+    run_id, created, init_params, created_too_long, length = row
     try:
         run_id, created, init_params = (
             value.decode() if isinstance(value, bytes) else value
@@ -417,7 +418,9 @@ def _add_database_row(batch, name, number, row):
         batch.documents.append(
             Document(
                 f"{name} row {number}",
-                errors=[f"task_run_id: give an id of at most {MAX_DATABASE_ID_CHARS} characters."],
+                errors=[
+                    f"task_run_id: missing, or longer than {MAX_DATABASE_ID_CHARS} characters."
+                ],
             )
         )
         return
@@ -432,6 +435,10 @@ def _add_database_row(batch, name, number, row):
                 ],
             )
         )
+        return
+    if created_too_long:
+        message = f"creation_date: longer than {MAX_DATABASE_ID_CHARS} characters."
+        batch.documents.append(Document(source, errors=[message]))
         return
     try:
         created_at = _as_datetime(created)

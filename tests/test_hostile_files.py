@@ -285,6 +285,24 @@ HOSTILE = [
         ),
         "database.db task_run 1: init_params: 2,000,000 characters; at most 1,000,000 are read.",
     ),
+    (
+        "task_run_id of a million characters",
+        "database.db",
+        database(
+            "CREATE TABLE task_runs (task_run_id, creation_date, init_params)",
+            "INSERT INTO task_runs VALUES (printf('%.*c', 1000000, '7'), '2024-03-01', '{}')",
+        ),
+        "database.db row 1: task_run_id: missing, or longer than 200 characters.",
+    ),
+    (
+        "creation_date of a million characters",
+        "database.db",
+        database(
+            MEPHISTO_SCHEMA,
+            "INSERT INTO task_runs VALUES (2, printf('%.*c', 1000000, 'x'), '{}')",
+        ),
+        "database.db task_run 2: creation_date: longer than 200 characters.",
+    ),
     # 5. Rewards no provider could pay (Prolific's rules computed with them).
     (
         "Prolific reward 1e30",
