@@ -10,6 +10,7 @@ Three layers, each with its own escaping rules (from Hydra's and OmegaConf's gra
 
 import re
 import shlex
+import sys
 
 import yaml
 
@@ -57,6 +58,48 @@ def map_strings(value, function):
     return value
 
 
+# -- Integers too long to read --------------------------------------------------------
+
+
+class LongInteger:
+    """Stands for an integer literal of more digits than Python converts to or from text
+    (`sys.get_int_max_str_digits()`, 4,300 by default; the run form refuses them too).
+    Readers return it instead of failing, so the importer can say where it was."""
+
+    def __init__(self, digits):
+        self.digits = digits
+
+    @classmethod
+    def of(cls, value):
+        """For an int already read (from hex, say): its decimal digits, near enough."""
+        return cls(int(value.bit_length() * 0.30103) + 1)
+
+    def __str__(self):
+        return f"<a number of {self.digits:,} digits>"
+
+
+def read_integer(text, base=10):
+    """int(text, base), or a LongInteger when Python refuses that many digits."""
+    try:
+        return int(text, base)
+    except ValueError:
+        if not is_long_integer_text(text):
+            raise
+        return LongInteger(sum(char.isalnum() for char in text))
+
+
+def is_long_integer_text(text):
+    limit = sys.get_int_max_str_digits()
+    return bool(limit) and sum(char.isdigit() for char in text) > limit
+
+
+def too_long_to_print(value):
+    """True for an int str() refuses (one read from hex or octal, say)."""
+    limit = sys.get_int_max_str_digits()
+    # bit_length first: computing 10 ** limit for every small number would be waste.
+    return bool(limit) and value.bit_length() > 3 * limit and abs(value) >= 10**limit
+
+
 # -- YAML ----------------------------------------------------------------------------
 
 MAX_YAML_ALIASES = 20
@@ -67,7 +110,8 @@ class YAMLError(ValueError):
 
 
 class BoundedSafeLoader(yaml.SafeLoader):
-    """SafeLoader that refuses documents with many aliases (a "billion laughs" bomb)."""
+    """SafeLoader that refuses documents with many aliases (a "billion laughs" bomb)
+    or a key given twice, and reads integers too long for Python as LongInteger."""
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -78,6 +122,47 @@ class BoundedSafeLoader(yaml.SafeLoader):
                     " write the values out instead."
                 )
         return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        # PyYAML keeps the last of two equal keys; OmegaConf (so Hydra and
+        # Mephisto) refuses the file: "found duplicate key". So does the import.
+        # Keys merged in with `<<: *alias` may be overridden, as in OmegaConf.
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:
+                    continue  # unhashable: PyYAML itself says so below
+                if duplicate:
+                    mark = key_node.start_mark
+                    raise YAMLError(
+                        f"found duplicate key {_shown_key(key)} at line {mark.line + 1},"
+                        f" column {mark.column + 1}: Hydra and OmegaConf refuse a key"
+                        " given twice; keep one."
+                    )
+        return super().construct_mapping(node, deep)
+
+    def construct_yaml_int(self, node):
+        if is_long_integer_text(node.value):
+            return LongInteger(sum(char.isalnum() for char in node.value))
+        value = super().construct_yaml_int(node)
+        if too_long_to_print(value):
+            return LongInteger.of(value)
+        return value
+
+
+BoundedSafeLoader.add_constructor("tag:yaml.org,2002:int", BoundedSafeLoader.construct_yaml_int)
+
+
+def _shown_key(key):
+    if isinstance(key, str):
+        return key.encode("utf-8", "backslashreplace").decode()
+    return str(key)
 
 
 def load_yaml(text):
@@ -200,7 +285,9 @@ def parse_value(text, key="value"):
 class _ValueParser:
     """Hydra's value grammar, the parts a config needs: primitives, quoted strings, [..], {..}."""
 
-    MAX_DEPTH = 50
+    # A guard for the recursion only: how deeply a value may nest is the
+    # model's rule (validators.MAX_NESTING), so the import and the form agree.
+    MAX_DEPTH = 100
 
     def __init__(self, text, key):
         self.text, self.key, self.pos = text, key, 0
@@ -291,7 +378,7 @@ class _ValueParser:
         if lowered in ("true", "false"):
             return lowered == "true"
         if _INT.match(raw):
-            return int(raw.replace("_", ""))
+            return read_integer(raw.replace("_", ""))
         if _FLOAT.match(raw):
             return float(raw)
         return raw

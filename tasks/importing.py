@@ -12,13 +12,17 @@ Views, admin and management commands only call these.
 
 import io
 import json
+import math
 import re
 import sqlite3
+import sys
+import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,12 +38,25 @@ from tasks.providers import (
     PROLIFIC_MINUTES_ARGUMENT,
     Provider,
 )
-from tasks.validators import validate_json_object
+from tasks.validators import MAX_NESTING, validate_json_object
 
 NEW, IDENTICAL, INVALID = "new", "identical", "invalid"
-MAX_DEPTH = 50  # nesting of a document, aux_parameters included
+# A file may wrap aux_parameters in a list of documents, a document, `mephisto`
+# and `task`: that many levels more than the model lets aux_parameters nest, so
+# the model (not this guard) gives the verdict on any run the form could save.
+DOCUMENT_LEVELS = 4
+MAX_DEPTH = MAX_NESTING + DOCUMENT_LEVELS
 MAX_NODES = 100_000  # values in one file, counted as if aliases were expanded
 MAX_ZIP_MEMBERS = 1000
+# A Mephisto database.db is read with bounds: a crafted 4 KB file can otherwise
+# describe endless rows (a recursive view) or huge ones (zeroblob) and hold a
+# worker for good. The row cap is far more runs than a lab launches; each row is
+# YAML to parse and a run to validate (about a millisecond), so it also bounds
+# the time spent after reading.
+MAX_DATABASE_ROWS = 10_000
+MAX_DATABASE_VALUE_CHARS = 1_000_000  # one row's init_params
+MAX_DATABASE_ID_CHARS = 200  # task_run_id, creation_date
+DATABASE_SECONDS = 5  # for all the databases in one upload together
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -73,6 +90,7 @@ class Batch:
     name: str
     documents: list = field(default_factory=list)
     notices: list = field(default_factory=list)
+    read_until: float | None = None  # the time.monotonic() its databases must be read by
 
     def count(self, status):
         return sum(1 for doc in self.documents if doc.status == status)
@@ -156,15 +174,42 @@ def _read_file(batch, name, data, *, in_zip):
     return _read_yaml(batch, name, text)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs):
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(
+                    f"found duplicate key {_show_key(key)}: Hydra and OmegaConf refuse a key"
+                    " given twice; keep one."
+                )
+            seen.add(key)
+    return value
+
+
+def _load_json(text):
+    """json.loads, refusing a key given twice (json keeps the last one silently) and
+    reading an integer too long for Python as a LongInteger (refused by _check_shape,
+    which says where it is)."""
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_int=hydra.read_integer)
+
+
 def _read_json(batch, name, text):
     try:
-        value = json.loads(text)
+        value = _load_json(text)
     except json.JSONDecodeError as error:
         if error.msg == "Extra data":
             return _read_json_lines(batch, name, text)
         raise ImportFailure(
             f"{name} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
         ) from None
+    except _DuplicateKey as error:
+        raise ImportFailure(f"{name}: {error}") from None
     except RecursionError:
         raise ImportFailure(_too_deep(name)) from None
     _add_value(batch, name, value, escaped=False)
@@ -176,11 +221,14 @@ def _read_json_lines(batch, name, text):
             continue
         source = f"{name} line {number}"
         try:
-            value = json.loads(line)
+            value = _load_json(line)
         except json.JSONDecodeError as error:
             batch.documents.append(
                 Document(source, errors=[f"not valid JSON: {error.msg} at column {error.colno}."])
             )
+            continue
+        except _DuplicateKey as error:
+            batch.documents.append(Document(source, errors=[str(error)]))
             continue
         except RecursionError:
             raise ImportFailure(_too_deep(source)) from None
@@ -226,7 +274,9 @@ def _read_overrides(batch, name, text):
         **({"blueprint": blueprint} if blueprint else {}),
         **({"provider": provider} if provider else {}),
     }
-    _add_document(batch, name, {"defaults": defaults, "mephisto": mephisto}, escaped=True)
+    document = {"defaults": defaults, "mephisto": mephisto}
+    _check_shape(name, document)
+    _add_document(batch, name, document, escaped=True)
 
 
 def _read_zip(batch, name, data):
@@ -259,55 +309,210 @@ def _read_zip(batch, name, data):
 
 
 def _read_database(batch, name, data):
-    connection = sqlite3.connect(":memory:")
-    try:
-        connection.deserialize(data)
-        rows = connection.execute(
-            "SELECT task_run_id, creation_date, init_params FROM task_runs ORDER BY task_run_id"
-        ).fetchall()
-    except sqlite3.Error as error:
-        raise ImportFailure(
-            f"{name} is not a Mephisto database (no readable task_runs table: {error})."
-        ) from None
-    finally:
-        connection.close()
+    rows = _database_rows(batch, name, data)
     batch.notices.append(
         f"{name}: imported each run's mephisto.task section and its provider, architect"
         " and blueprint choices; their other settings are ignored."
     )
-    for run_id, created, init_params in rows:
-        source = f"{name} task_run {run_id}"
+    for number, row in enumerate(rows, 1):
+        _add_database_row(batch, name, number, row)
+
+
+def _database_rows(batch, name, data):
+    """The task_runs rows of a Mephisto database, read within bounds.
+
+    The file is opened read-only (no trigger can fire), its schema is not trusted
+    (PRAGMA trusted_schema=OFF: only harmless functions in generated columns), only
+    a real table named task_runs is read, never a view; no value may exceed the
+    file's own size (SQLITE_LIMIT_LENGTH: zeroblob(200000000) fails at once), rows
+    are counted before any is read, then read one at a time up to the import limit
+    in all, and the whole read stops after DATABASE_SECONDS. An init_params too long
+    is kept as its length, for that row's message.
+    """
+    if batch.read_until is None:
+        batch.read_until = time.monotonic() + DATABASE_SECONDS
+    with tempfile.TemporaryDirectory(prefix="taskadmin-import-") as folder:
+        path = Path(folder) / "database.db"
+        path.write_bytes(data)
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
         try:
-            # init_params is a JSON string whose content is the YAML of the mephisto node.
-            node = hydra.load_yaml(json.loads(init_params))
-        except (json.JSONDecodeError, TypeError, hydra.YAMLError, RecursionError) as error:
-            batch.documents.append(Document(source, errors=[f"init_params: unreadable ({error})"]))
-            continue
-        _check_shape(source, node)
-        if isinstance(node, dict) and "mephisto" in node:
-            node = node["mephisto"]
-        if not isinstance(node, dict):
-            node = {}
-        created_at = _as_datetime(created)
-        # A row in Mephisto's database is a run that was launched: it arrives
-        # launched, so its config is read-only from the start.
-        origin = {
-            "mephisto_task_run_id": str(run_id),
-            "mephisto_created_at": created_at,
-            "status": TaskRun.Status.LAUNCHED,
-            "launched_at": created_at,
-        }
-        # Mephisto stores the resolved config: its strings are literal.
-        _add_document(
-            batch,
-            source,
-            node.get("task"),
-            escaped=False,
-            origin={**origin, **_launch_setup([], node, escaped=False)},
+            connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(len(data), 1_000_000))
+            # Read text as bytes: a value that is not UTF-8 is one row's error,
+            # not a failure half-way through the table.
+            connection.text_factory = bytes
+            read_until = batch.read_until
+            connection.set_progress_handler(lambda: time.monotonic() > read_until, 1000)
+            connection.execute("PRAGMA trusted_schema = OFF")
+            return _query_task_runs(connection, name)
+        except sqlite3.Error as error:
+            if time.monotonic() > batch.read_until:
+                raise ImportFailure(
+                    f"{name} took longer than {DATABASE_SECONDS} seconds to read; refused."
+                ) from None
+            if isinstance(error, sqlite3.DataError):
+                raise ImportFailure(
+                    f"{name} makes a value larger than the file itself (string or blob too"
+                    " big); refused."
+                ) from None
+            raise ImportFailure(
+                f"{name} is not a Mephisto database (no readable task_runs table: {error})."
+            ) from None
+        finally:
+            connection.close()
+
+
+# No ORDER BY: SQLite would sort every row (generated values included) before
+# returning the first; the rows are sorted once read, within the limits.
+_TASK_RUNS = """
+    SELECT
+        CASE WHEN length(task_run_id) <= :short THEN task_run_id END,
+        CASE WHEN length(creation_date) <= :short THEN creation_date END,
+        CASE WHEN length(init_params) <= :long THEN init_params END,
+        length(creation_date) > :short,
+        length(init_params)
+    FROM task_runs
+"""
+
+
+def _query_task_runs(connection, name):
+    found = connection.execute(
+        "SELECT type, sql FROM sqlite_master WHERE name = 'task_runs' COLLATE NOCASE"
+    ).fetchall()
+    kinds = [(kind.decode(), (sql or b"").decode("utf-8", "replace")) for kind, sql in found]
+    if not kinds:
+        raise ImportFailure(
+            f"{name} is not a Mephisto database (no readable task_runs table: no such table:"
+            " task_runs)."
         )
+    if not any(kind == "table" for kind, _ in kinds):
+        raise ImportFailure(
+            f"{name} is not a Mephisto database: its task_runs is a {kinds[0][0]}, not a table;"
+            " only tables are read."
+        )
+    if any(re.match(r"\s*create\s+virtual\b", sql, re.IGNORECASE) for _, sql in kinds):
+        raise ImportFailure(f"{name} is not a Mephisto database: its task_runs is a virtual table.")
+    (count,) = connection.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM task_runs LIMIT ?)", (MAX_DATABASE_ROWS + 1,)
+    ).fetchone()
+    if count > MAX_DATABASE_ROWS:
+        raise ImportFailure(
+            f"{name} holds more than {MAX_DATABASE_ROWS:,} task runs; import at most that many"
+            " at a time."
+        )
+    rows, total = [], 0
+    cursor = connection.execute(
+        _TASK_RUNS, {"short": MAX_DATABASE_ID_CHARS, "long": MAX_DATABASE_VALUE_CHARS}
+    )
+    for row in cursor:
+        total += sum(len(value) for value in row[:3] if isinstance(value, bytes))
+        if total > max_bytes():
+            raise ImportFailure(f"{name} holds more than the import limit in its task_runs.")
+        rows.append(row)
+    # SQLite's order for task_run_id: NULL, then numbers, then text and blobs.
+    return sorted(rows, key=lambda row: (_sqlite_rank(row[0]), 0 if row[0] is None else row[0]))
+
+
+def _sqlite_rank(value):
+    if value is None:
+        return 0
+    return 1 if isinstance(value, int | float) else 2
+
+
+def _add_database_row(batch, name, number, row):
+    run_id, created, init_params, created_too_long, length = row
+    try:
+        run_id, created, init_params = (
+            value.decode() if isinstance(value, bytes) else value
+            for value in (run_id, created, init_params)
+        )
+    except UnicodeDecodeError:
+        batch.documents.append(
+            Document(f"{name} row {number}", errors=["holds text that is not UTF-8."])
+        )
+        return
+    if run_id is None:
+        batch.documents.append(
+            Document(
+                f"{name} row {number}",
+                errors=[
+                    f"task_run_id: missing, or longer than {MAX_DATABASE_ID_CHARS} characters."
+                ],
+            )
+        )
+        return
+    source = f"{name} task_run {_show_key(str(run_id))}"
+    if init_params is None and length is not None:
+        batch.documents.append(
+            Document(
+                source,
+                errors=[
+                    f"init_params: {length:,} characters; at most"
+                    f" {MAX_DATABASE_VALUE_CHARS:,} are read."
+                ],
+            )
+        )
+        return
+    if created_too_long:
+        message = f"creation_date: longer than {MAX_DATABASE_ID_CHARS} characters."
+        batch.documents.append(Document(source, errors=[message]))
+        return
+    try:
+        created_at = _as_datetime(created)
+    except ValueError:
+        batch.documents.append(
+            Document(
+                source,
+                errors=[f"creation_date: {_show_key(str(created))} is not a date and time."],
+            )
+        )
+        return
+    try:
+        # init_params is a JSON string whose content is the YAML of the mephisto node.
+        text = _load_json(init_params) if isinstance(init_params, str) else init_params
+        if isinstance(text, str):
+            node = hydra.load_yaml(text)
+    except (json.JSONDecodeError, _DuplicateKey, TypeError, hydra.YAMLError) as error:
+        batch.documents.append(Document(source, errors=[f"init_params: unreadable ({error})"]))
+        return
+    except RecursionError:
+        raise ImportFailure(_too_deep(source)) from None
+    if not isinstance(text, str):
+        batch.documents.append(
+            Document(
+                source,
+                errors=[
+                    "init_params: must be a JSON string holding the config's YAML,"
+                    f" not {_kind(text)}."
+                ],
+            )
+        )
+        return
+    _check_shape(source, node)
+    if isinstance(node, dict) and "mephisto" in node:
+        node = node["mephisto"]
+    if not isinstance(node, dict):
+        node = {}
+    # A row in Mephisto's database is a run that was launched: it arrives
+    # launched, so its config is read-only from the start.
+    origin = {
+        "mephisto_task_run_id": str(run_id),
+        "mephisto_created_at": created_at,
+        "status": TaskRun.Status.LAUNCHED,
+        "launched_at": created_at,
+    }
+    # Mephisto stores the resolved config: its strings are literal.
+    _add_document(
+        batch,
+        source,
+        node.get("task"),
+        escaped=False,
+        origin={**origin, **_launch_setup([], node, escaped=False)},
+    )
 
 
 def _as_datetime(value):
+    """A timezone-aware datetime, None when absent or not one; ValueError when it looks
+    like one but is not a real date (2024-02-30)."""
     moment = parse_datetime(str(value or ""))
     if moment is not None and timezone.is_naive(moment):
         # SQLite's CURRENT_TIMESTAMP is UTC.
@@ -319,26 +524,82 @@ def _too_deep(name):
     return f"{name} is nested too deeply (more than {MAX_DEPTH} levels)."
 
 
-def _check_shape(name, value):
-    """Refuse values nested too deeply or too big once aliases are expanded."""
-    stack = [(value, 0)]
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _check_shape(name, value, *, documents=False):
+    """Refuse what no later step could handle: a value nested too deeply or too big
+    once aliases are expanded, an unpaired surrogate (no page or terminal can show
+    it, no database store it) or an integer too long for Python to print, in any
+    key or value, read or ignored. The message says where; with `documents`, the
+    items of a top-level list are named as documents ("runs.json item 2").
+    """
+    stack = [(value, 1, None)]  # (value, its level, its path as (parent path, key))
     nodes = 0
     while stack:
-        item, depth = stack.pop()
+        item, level, path = stack.pop()
         nodes += 1
         if nodes > MAX_NODES:
             raise ImportFailure(f"{name} holds more than {MAX_NODES} values.")
-        if depth > MAX_DEPTH:
+        if isinstance(item, dict | list) and level > MAX_DEPTH:
             raise ImportFailure(_too_deep(name))
         if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
+            for key, child in item.items():
+                _check_scalar(name, key, (path, key), documents)
+                stack.append((child, level + 1, (path, key)))
         elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
+            stack.extend(
+                (child, level + 1, (path, _Index(index))) for index, child in enumerate(item)
+            )
+        else:
+            _check_scalar(name, item, path, documents)
+
+
+class _Index(int):
+    """A list position in a path, told apart from an integer key."""
+
+
+def _check_scalar(name, value, path, documents):
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise ImportFailure(
+            f"{_where(name, path, documents)}: text with an unpaired surrogate escape"
+            " (\\ud800 to \\udfff) cannot be stored or shown; remove it."
+        )
+    if isinstance(value, int) and hydra.too_long_to_print(value):
+        value = hydra.LongInteger.of(value)
+    if isinstance(value, hydra.LongInteger):
+        raise ImportFailure(
+            f"{_where(name, path, documents)}: a number of {value.digits:,} digits is too"
+            f" long to read (at most {sys.get_int_max_str_digits():,})."
+        )
+
+
+def _where(name, path, documents):
+    keys = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    if documents and keys and isinstance(keys[0], _Index):
+        name = f"{name} item {keys.pop(0) + 1}"
+    shown = "".join(
+        f"[{key}]" if isinstance(key, _Index) else f".{_show_key(key)}" for key in keys
+    ).lstrip(".")
+    return f"{name}: {shown}" if shown else name
+
+
+def _show_key(key):
+    """A key (or name) as printable text: unpaired surrogates escaped, as typed."""
+    if isinstance(key, int) and not isinstance(key, bool) and hydra.too_long_to_print(key):
+        return str(hydra.LongInteger.of(key))
+    if not isinstance(key, str):
+        return json.dumps(key) if key is None or isinstance(key, bool | float) else str(key)
+    return key.encode("utf-8", "backslashreplace").decode()
 
 
 def _add_value(batch, name, value, *, escaped):
     """A whole file's value: one document, or a list of documents."""
-    _check_shape(name, value)
+    _check_shape(name, value, documents=True)
     if isinstance(value, list):
         for number, item in enumerate(value, 1):
             _add_document(batch, f"{name} item {number}", item, escaped=escaped)
@@ -438,6 +699,14 @@ def validate(source, task, *, escaped=False, origin=None):
             value = ""
         elif kind == "number":
             value = Decimal(str(value))
+        if kind in ("integer", "number"):
+            # Out of range (1e30, 10**4000) is refused here, with the model field's
+            # own message: the model's cross-field rules would compute with it.
+            try:
+                TaskRun._meta.get_field(name).run_validators(value)
+            except ValidationError as error:
+                errors.extend(f"{name}: {message}" for message in error.messages)
+                continue
         values[name] = value
     origin = dict(origin or {})
     for name in (*LAUNCH_GROUPS, "blueprint_source"):
@@ -489,8 +758,8 @@ def _type_error(kind, value):
         "boolean": isinstance(value, bool),
         "string": isinstance(value, str),
     }[expected]
-    if expected == "number" and isinstance(value, float) and value != value:
-        ok = False
+    if expected == "number" and isinstance(value, float) and not math.isfinite(value):
+        ok = False  # NaN, .inf, 1e400: no reward or duration is infinite
     if ok:
         return None
     shown = json.dumps(value, ensure_ascii=False, default=str)
@@ -500,6 +769,8 @@ def _type_error(kind, value):
 
 
 def _kind(value):
+    if isinstance(value, hydra.LongInteger):
+        return str(value)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):

@@ -1,5 +1,6 @@
 """Reusable checks for task-run fields. Each message says what to do instead."""
 
+import json
 import math
 import re
 from pathlib import PurePosixPath
@@ -70,6 +71,12 @@ def validate_blueprint_path(value):
         )
 
 
+# How deeply aux_parameters may nest (`{}` is one level, `{"a": []}` two). The one
+# limit for every path: the form and admin through this validator, the import
+# through its shape check, which allows this many levels inside a document.
+MAX_NESTING = 50
+
+
 def validate_json_object(value):
     if not isinstance(value, dict):
         kind = {
@@ -125,16 +132,36 @@ def _json_problem(value):
 
     Walks the value without recursion: it may be nested as deep as the parser allows.
     """
-    pending = [value]
+    pending = [(value, 1)]
     while pending:
-        item = pending.pop()
+        item, level = pending.pop()
+        if isinstance(item, dict | list) and level > MAX_NESTING:
+            return f"Nest at most {MAX_NESTING} levels of objects and lists."
         if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
+            for key in item:
+                if not isinstance(key, str):
+                    # YAML reads `1:` or `null:` as a number or null; JSON and
+                    # Mephisto's config want text (and exports sort the keys).
+                    return f"Keys must be text: put {_shown(key)} in quotes."
+            pending.extend((key, level) for key in item)
+            pending.extend((child, level + 1) for child in item.values())
         elif isinstance(item, list):
-            pending.extend(item)
+            pending.extend((child, level + 1) for child in item)
         elif isinstance(item, float) and not math.isfinite(item):
             return "Numbers must be finite: NaN, Infinity and values beyond 1e308 are not JSON."
         elif isinstance(item, str) and UNSTORABLE_TEXT.search(item):
             return UNSTORABLE_TEXT_MESSAGE
+        elif item is not None and not isinstance(item, str | int | float):
+            # YAML also reads dates, timestamps and binary: not JSON.
+            shown = _shown(item)
+            return f"Values must be text, numbers, true/false or null: put {shown} in quotes."
     return None
+
+
+def _shown(value):
+    """A YAML scalar as it was most likely written."""
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    if isinstance(value, bytes):
+        return "the !!binary value"
+    return str(value)

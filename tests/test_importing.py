@@ -294,7 +294,7 @@ def test_yaml_bomb_is_refused():
 
 def test_json_nested_ten_thousand_levels_is_refused():
     assert failure("deep.json", "[" * 10_000 + "]" * 10_000) == (
-        "deep.json is nested too deeply (more than 50 levels)."
+        "deep.json is nested too deeply (more than 54 levels)."
     )
 
 
