@@ -5,6 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from tasks import rules, services
 from tasks.models import TaskRun
 from tests.conftest import form_data
 
@@ -167,3 +168,115 @@ def test_admin_requires_staff_login(client, make_run):
     response = client.get(CHANGELIST)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+# -- The write path in the admin ---------------------------------------------------------
+
+
+@pytest.fixture
+def launched_run(make_run, editor):
+    run = make_run(task_title="Launched", task_name="launched-study")
+    services.run_launch(run, by=editor, mephisto_task_run_id="m-7")
+    return TaskRun.objects.get(pk=run.pk)
+
+
+def history_form_url(run):
+    record = run.history.order_by("history_id").first()
+    return reverse("admin:tasks_taskrun_simple_history", args=[run.pk, record.history_id])
+
+
+@pytest.mark.parametrize("user", ["viewer", "editor"])
+def test_a_version_page_in_the_admin_refuses_a_post_and_changes_nothing(
+    client, request, user, launched_run
+):
+    client.force_login(request.getfixturevalue(user))
+    response = client.post(
+        history_form_url(launched_run), form_data(launched_run, task_title="Rewritten", _save="")
+    )
+    assert response.status_code == 405
+    run = TaskRun.objects.get(pk=launched_run.pk)
+    assert (run.task_title, run.status, run.mephisto_task_run_id) == (
+        "Launched",
+        TaskRun.Status.LAUNCHED,
+        "m-7",
+    )
+    assert run.history.count() == 2
+
+
+def test_a_version_page_in_the_admin_shows_the_config_read_only(admin_client_, make_run):
+    run = make_run(task_title="Shown")
+    html = admin_client_.get(history_form_url(run)).text
+    assert "Shown" in html
+    assert 'name="task_title"' not in html
+    assert 'name="_save"' not in html
+
+
+def test_save_as_new_on_a_launched_run_starts_a_draft_with_its_config(
+    admin_client_, editor, launched_run
+):
+    # The change page showed the config read-only, so the post holds none of it.
+    response = admin_client_.post(change_url(launched_run), {"_saveasnew": ""})
+    assert response.status_code == 200
+    assert "Other runs use the task name “launched-study”" in response.text
+    response = admin_client_.post(
+        change_url(launched_run), {"_saveasnew": "", "acknowledge": "task_name_shared"}
+    )
+    assert response.status_code == 302
+    copy = TaskRun.objects.exclude(pk=launched_run.pk).get()
+    assert copy.status == TaskRun.Status.DRAFT
+    assert copy.cloned_from == launched_run
+    for name in TaskRun.EDITABLE_FIELDS:
+        assert getattr(copy, name) == getattr(launched_run, name), name
+
+
+@pytest.mark.parametrize("object_id", ["999999", "0", "abc", "%00"])
+def test_save_as_new_from_a_run_that_does_not_exist_is_refused_with_a_message(
+    admin_client_, object_id
+):
+    url = reverse("admin:tasks_taskrun_changelist") + f"{object_id}/change/"
+    response = admin_client_.post(url, {**form_data(), "_saveasnew": ""}, follow=True)
+    assert response.status_code == 200
+    assert "doesn’t exist. Perhaps it was deleted?" in response.text
+    assert not TaskRun.objects.exists()
+
+
+def test_the_change_form_of_a_run_without_warnings_asks_about_none(admin_client_, make_run):
+    html = admin_client_.get(change_url(make_run())).text
+    assert 'name="acknowledge"' not in html
+    for code in rules.WARNING_CODES:
+        assert code not in html
+
+
+def test_the_change_form_lists_only_the_warnings_that_apply_in_words(admin_client_, make_run):
+    html = admin_client_.get(change_url(make_run(resume_incomplete_run=True))).text
+    assert 'value="resume_ignores_these_values"' in html
+    assert "Mephisto resumes the last run of this task name" in html
+    assert 'value="reward_above_confirm_threshold"' not in html
+    assert ">resume_ignores_these_values<" not in html
+
+
+def test_clone_selected_asks_about_each_clones_warnings_first(admin_client_, make_run):
+    plain = make_run(task_title="Plain")
+    named = make_run(task_title="Named", task_name="pilot")
+    selection = {"action": "clone_selected", "_selected_action": [plain.pk, named.pk]}
+    response = admin_client_.post(CHANGELIST, selection)
+    assert response.status_code == 200
+    assert "Other runs use the task name “pilot”" in response.text
+    assert f'name="acknowledge-{named.pk}" value="task_name_shared"' in response.text
+    assert TaskRun.objects.count() == 2
+    response = admin_client_.post(
+        CHANGELIST, {**selection, f"acknowledge-{named.pk}": "task_name_shared"}
+    )
+    assert response.status_code == 302
+    assert TaskRun.objects.count() == 4
+
+
+def test_mark_launched_asks_about_warnings_not_read_when_saved(admin_client_, editor, make_run):
+    run = make_run(task_name="study")
+    make_run(task_name="study", task_title="Took the name since")
+    selection = {"action": "mark_launched", "_selected_action": [run.pk]}
+    response = admin_client_.post(CHANGELIST, selection)
+    assert f'name="acknowledge-{run.pk}" value="task_name_shared"' in response.text
+    assert TaskRun.objects.get(pk=run.pk).status == TaskRun.Status.DRAFT
+    admin_client_.post(CHANGELIST, {**selection, f"acknowledge-{run.pk}": "task_name_shared"})
+    assert TaskRun.objects.get(pk=run.pk).status == TaskRun.Status.LAUNCHED

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from tasks import rules, services
 from tasks.models import TaskRun
 from tests.conftest import form_data
 from tests.html import field_block
@@ -89,3 +90,58 @@ def test_the_admin_holds_back_a_save_with_unread_warnings(client, editor, make_r
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.resume_incomplete_run
+
+
+def test_reverting_to_a_version_with_warnings_asks_first(editor_client, editor, make_run):
+    run = make_run()
+    run.resume_incomplete_run = True
+    services.run_save(run, by=editor, via="test", acknowledged=["resume_ignores_these_values"])
+    run.resume_incomplete_run = False
+    services.run_save(run, by=editor, via="test")
+    version = run.history.get(version=2)
+    url = reverse("tasks:run-revert", args=[run.pk, version.history_id])
+    response = editor_client.post(url)
+    assert response.status_code == 200
+    assert "Revert to version 2?" in response.text
+    assert 'name="acknowledge" value="resume_ignores_these_values"' in response.text
+    assert f'action="{url}"' in response.text
+    assert not TaskRun.objects.get().resume_incomplete_run
+    response = editor_client.post(url, {"acknowledge": "resume_ignores_these_values"})
+    assert response.status_code == 302
+    assert TaskRun.objects.get().resume_incomplete_run
+
+
+def test_launching_asks_about_a_warning_that_arose_since_the_last_save(editor_client, make_run):
+    run = make_run(task_name="study")
+    make_run(task_name="study", task_title="Took the name since")
+    url = reverse("tasks:run-status", args=[run.pk])
+    response = editor_client.post(url, {"action": "launch", "mephisto_task_run_id": "m-9"})
+    assert response.status_code == 200
+    assert "Mark as launched?" in response.text
+    assert 'name="mephisto_task_run_id" value="m-9"' in response.text
+    assert TaskRun.objects.get(pk=run.pk).status == TaskRun.Status.DRAFT
+    editor_client.post(
+        url, {"action": "launch", "mephisto_task_run_id": "m-9", "acknowledge": "task_name_shared"}
+    )
+    run.refresh_from_db()
+    assert (run.status, run.mephisto_task_run_id) == (TaskRun.Status.LAUNCHED, "m-9")
+    assert run.acknowledged_warnings == ["task_name_shared"]
+
+
+def test_many_warnings_acknowledged_in_the_form_save_on_every_database(editor_client, make_run):
+    make_run(task_name="pilot")
+    data = form_data(
+        task_name="pilot",
+        task_title="Pays ${a lot}",
+        task_description="Mentions ${x}.",
+        task_tags="a, ${b}",
+        task_reward="60",
+        no_submission_patience="60",
+        resume_incomplete_run=True,
+        post_install_script="link.sh",
+    )
+    data["acknowledge"] = list(rules.WARNING_CODES)
+    response = editor_client.post(CREATE, data)
+    assert response.status_code == 302
+    run = TaskRun.objects.get(task_title="Pays ${a lot}")
+    assert sorted(run.history.get().acknowledged_warnings) == sorted(rules.WARNING_CODES)
