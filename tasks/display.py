@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass
 
-from tasks import money
+from tasks import hydra, launch_args, money
 from tasks.durations import humanize_seconds
 from tasks.models import TaskRun
 
@@ -17,17 +17,35 @@ class Item:
     detail: str = ""
 
 
+RESOLVED_AT_LAUNCH = "an interpolation: Mephisto resolves it at launch"
+
+
 def _item(run, name):
-    return _item_for(name, getattr(run, name), run.provider)
+    item = _item_for(name, getattr(run, name), run.provider)
+    if name in (run.interpolated or ()) or (
+        name in TaskRun.CONFIG_TEXT_FIELDS and hydra.has_interpolation(getattr(run, name))
+    ):
+        return Item(item.name, item.label, getattr(run, name), "code", RESOLVED_AT_LAUNCH)
+    return item
 
 
 def _item_for(name, value, provider=None):
     field = TaskRun._meta.get_field(name)
     label = field.verbose_name[:1].upper() + field.verbose_name[1:]
-    if field.choices:
+    if name in ("provider", "architect", "blueprint"):
         if not value:
             return Item(name, label, "choose at launch", "muted")
-        return Item(name, label, dict(field.choices).get(value, value))
+        if name == "blueprint" and value not in launch_args.KNOWN["blueprint"]:
+            return Item(name, label, value, detail=launch_args.NOT_CHECKED)
+        if name == "architect" and value not in launch_args.KNOWN["architect"]:
+            return Item(name, label, value, detail=launch_args.NOT_CHECKED)
+        return Item(name, label, dict(field.choices or ()).get(value, value))
+    if name == "defaults":
+        return Item(name, label, json.dumps(value, ensure_ascii=False), "code")
+    if name in (*TaskRun.SECTION_FIELDS, "top_level"):
+        if not value:
+            return Item(name, label, "none", "muted")
+        return Item(name, label, json.dumps(value, indent=2, ensure_ascii=False), "json")
     if name in ("estimated_minutes", "planned_units"):
         if value is None:
             return Item(name, label, "not given", "muted")

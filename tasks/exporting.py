@@ -8,6 +8,7 @@ the same bytes (the zip's timestamps are fixed), so exports can be diffed.
 
 import io
 import json
+import re
 import shlex
 import zipfile
 from decimal import Decimal
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from tasks import hydra
+from tasks.defaults_list import LAUNCH_GROUPS, launch_defaults, other_files
 from tasks.models import TaskRun
 from tasks.providers import BLUEPRINT_MAIN_ARGUMENT, PROLIFIC_MINUTES_ARGUMENT, Provider
 
@@ -47,7 +49,25 @@ class ExportError(ValueError):
 
 
 def task_config(run, target="latest"):
-    """The run's `mephisto.task` section: the target's fields, documented order, JSON types."""
+    """The run's `mephisto.task` section as a config file writes it: task_values with
+    the `${` of literal text escaped; a value the config gave as an interpolation is
+    written as it was given."""
+    interpolated = set(run.interpolated or ())
+    return {
+        name: hydra.map_strings(value, hydra.escape_interpolations)
+        if name in LITERAL_FIELDS and name not in interpolated
+        else value
+        for name, value in task_values(run, target).items()
+    }
+
+
+def task_values(run, target="latest"):
+    """{field: value} of the run's task section: the target's fields, in documented
+    order, with their JSON types; the values Mephisto sees once OmegaConf has read
+    the exported config (interpolations aside, which it resolves at launch).
+
+    Raises ExportError when the target lacks a field the run sets, or a value is ???.
+    """
     _check_choice(target, TARGETS, "target")
     config = {}
     for name in TaskRun.CONFIG_FIELDS:
@@ -79,6 +99,11 @@ def task_config(run, target="latest"):
     return config
 
 
+# Fields stored as the literal text workers see; the other text fields hold
+# OmegaConf's own text already (see TaskRun.CONFIG_TEXT_FIELDS).
+LITERAL_FIELDS = (*TaskRun.WORKER_TEXT_FIELDS, "aux_parameters")
+
+
 def _sorted_keys(value):
     if isinstance(value, dict):
         return {key: _sorted_keys(value[key]) for key in sorted(value)}
@@ -87,65 +112,95 @@ def _sorted_keys(value):
     return value
 
 
-def run_to_config(run, target="latest"):
-    """One run as a whole config document: {"mephisto": {"task": {...}}}."""
-    return {"mephisto": {"task": task_config(run, target)}}
-
-
 def hydra_config(run, target="latest"):
-    """A complete Hydra conf for `run`: the defaults list choosing blueprint,
-    architect and provider, then the `mephisto` tree. Choices left empty are
-    left out, for the launch command line to give.
+    """The run's whole Hydra config, as a document: its defaults list, its top-level
+    keys, then the `mephisto` tree (blueprint, architect, provider, the other
+    settings, and the task section last). Every string is OmegaConf's text, so the
+    document means the same to Mephisto in YAML and in JSON.
     """
-    defaults = [
-        {f"/mephisto/{group}": getattr(run, group)}
-        for group in ("blueprint", "architect", "provider")
-        if getattr(run, group)
-    ]
     mephisto = {}
-    if run.blueprint and run.blueprint_source:
-        mephisto["blueprint"] = {BLUEPRINT_MAIN_ARGUMENT[run.blueprint]: run.blueprint_source}
+    blueprint = dict(run.blueprint_args)
+    main = BLUEPRINT_MAIN_ARGUMENT.get(run.blueprint)
+    if main and run.blueprint_source:
+        blueprint = {main: run.blueprint_source, **blueprint}
+    provider = dict(run.provider_args)
     if run.provider == Provider.PROLIFIC and run.estimated_minutes:
-        mephisto["provider"] = {PROLIFIC_MINUTES_ARGUMENT: run.estimated_minutes}
+        provider[PROLIFIC_MINUTES_ARGUMENT] = run.estimated_minutes
+    for name, section in (
+        ("blueprint", blueprint),
+        ("architect", run.architect_args),
+        ("provider", provider),
+    ):
+        if section:
+            mephisto[name] = section
+    mephisto.update(run.mephisto_extra)
     mephisto["task"] = task_config(run, target)
-    return {"defaults": [*defaults, "_self_"], "mephisto": mephisto}
+    document = {"defaults": launch_defaults(run.defaults, _choices(run))}
+    document.update(run.top_level)
+    document["mephisto"] = mephisto
+    return document
+
+
+def _choices(run):
+    return {group: getattr(run, group) for group in LAUNCH_GROUPS}
+
+
+# The JSON document is the whole config too: OmegaConf reads JSON as YAML.
+run_to_config = hydra_config
+
+
+# Characters json.dumps writes raw that a YAML reader refuses (outside YAML's
+# printable set) or folds (NEL, LS, PS are line breaks to it): OmegaConf reads
+# a JSON config as YAML, so they are written as \u escapes, which both read
+# back as the same characters.
+_NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 
 
 def dumps(document):
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """A config document as JSON text that json and OmegaConf both read back exactly."""
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return _NOT_YAML_PRINTABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text) + "\n"
 
 
 def to_yaml(run, target="latest"):
-    """A Hydra config file for hydra_configs/conf/: the launch setup's defaults list and
-    the `mephisto` tree; ints stay ints, `${` is escaped."""
-    config = hydra_config(run, target)
-    config["mephisto"] = hydra.map_strings(config["mephisto"], hydra.escape_interpolations)
-    return YAML_HEADER + hydra.dump_yaml(config)
+    """A Hydra config file for hydra_configs/conf/: the whole config; ints stay ints."""
+    return YAML_HEADER + hydra.dump_yaml(hydra_config(run, target))
 
 
 def to_overrides(run, target="latest"):
     """Hydra command-line overrides on one line, quoted for a POSIX shell: the launch
-    setup's config-group choices (mephisto/provider=mock), then the task section."""
+    setup's config-group choices (mephisto/provider=mock), the top-level keys, the
+    mephisto settings and sections, then the task section.
+
+    Raises ExportError when the defaults list names other config files ("base"),
+    which a command line cannot: export as YAML then.
+    """
     config = hydra_config(run, target)
+    others = other_files(config["defaults"])
+    if others:
+        raise ExportError(
+            f"The defaults list names other config files ({', '.join(others)}), which a"
+            " command line cannot carry: export as YAML or JSON instead."
+        )
     words = [
-        shlex.quote(f"{group.lstrip('/')}={choice}")
+        shlex.quote(f"{group.removeprefix('override ').strip().lstrip('/')}={choice}")
         for entry in config["defaults"]
         if isinstance(entry, dict)
         for group, choice in entry.items()
     ]
-    for name, value in config["mephisto"].get("blueprint", {}).items():
-        value = hydra.escape_interpolations(value)
-        words.append(hydra.format_override(f"mephisto.blueprint.{name}", value))
-    for name, value in config["mephisto"].get("provider", {}).items():
-        words.append(hydra.format_override(f"mephisto.provider.{name}", value))
-    for name, value in config["mephisto"]["task"].items():
+    pairs = [(key, value) for key, value in config.items() if key not in ("defaults", "mephisto")]
+    for section, value in config["mephisto"].items():
+        if section in ("blueprint", "architect", "provider", "task"):
+            pairs += [(f"mephisto.{section}.{name}", item) for name, item in value.items()]
+        else:
+            pairs.append((f"mephisto.{section}", value))
+    for key, value in pairs:
         if "\x00" in json.dumps(value):
-            raise ExportError(f"{name}: a command line cannot carry a NUL character.")
-        value = hydra.map_strings(value, hydra.escape_interpolations)
+            raise ExportError(f"{key}: a command line cannot carry a NUL character.")
         try:
-            words.append(hydra.format_override(OVERRIDE_PREFIX + name, value))
+            words.append(hydra.format_override(key, value))
         except hydra.OverrideError as error:
-            raise ExportError(f"{name}: {error}") from None
+            raise ExportError(f"{key.removeprefix(OVERRIDE_PREFIX)}: {error}") from None
     return " ".join(words) + "\n"
 
 

@@ -58,7 +58,12 @@ class DurationSecondsField(forms.IntegerField):
 
 
 class JSONObjectField(forms.JSONField):
-    """JSON typed in a text area; syntax errors say where; shown pretty-printed."""
+    """JSON typed in a text area; syntax errors say where; shown pretty-printed.
+
+    Left empty, it is an empty object (an empty list for JSONListField).
+    """
+
+    empty = dict
 
     def __init__(self, **kwargs):
         kwargs.setdefault(
@@ -71,7 +76,7 @@ class JSONObjectField(forms.JSONField):
         if self.disabled:
             return value
         if value in self.empty_values or (isinstance(value, str) and not value.strip()):
-            return {}
+            return self.empty()
         if isinstance(value, str):
             try:
                 return json.loads(value, cls=self.decoder)
@@ -110,3 +115,26 @@ class JSONObjectField(forms.JSONField):
             # cannot be sent as UTF-8: show it escaped, as typed.
             text = json.dumps(value, indent=2, cls=self.encoder)
         return text
+
+
+class JSONListField(JSONObjectField):
+    empty = list
+
+
+class ChoiceNameInput(forms.TextInput):
+    """A text input offering the names Mephisto ships, while taking any other.
+
+    Other packages register their own blueprints (ParlAI's acute_eval, say).
+    """
+
+    template_name = "tasks/widgets/choice_name.html"
+
+    def __init__(self, names, attrs=None):
+        super().__init__({"autocomplete": "off", **(attrs or {})})
+        self.names = names
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["names"] = self.names
+        context["widget"]["attrs"]["list"] = f"{context['widget']['attrs']['id']}-names"
+        return context

@@ -5,9 +5,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from tasks import costs, exporting, importing, money, rules, services
+from tasks import costs, exporting, importing, launch_args, money, rules, services
 from tasks.conflicts import Conflict
-from tasks.fields import DurationSecondsField, JSONObjectField, TagsInput
+from tasks.fields import (
+    ChoiceNameInput,
+    DurationSecondsField,
+    JSONListField,
+    JSONObjectField,
+    TagsInput,
+)
 from tasks.models import TaskRun
 
 
@@ -38,7 +44,10 @@ class TaskRunForm(forms.ModelForm):
         fields = TaskRun.EDITABLE_FIELDS
         field_classes = {
             **dict.fromkeys(TaskRun.DURATION_FIELDS, DurationSecondsField),
-            "aux_parameters": JSONObjectField,
+            **dict.fromkeys(
+                ("aux_parameters", *TaskRun.SECTION_FIELDS, "top_level"), JSONObjectField
+            ),
+            "defaults": JSONListField,
         }
         error_messages = _model_error_messages()
         widgets = {
@@ -53,6 +62,10 @@ class TaskRunForm(forms.ModelForm):
             "task_name": forms.TextInput(
                 attrs={"autocomplete": "off", "placeholder": "defaults to the blueprint type"}
             ),
+            **{
+                group: ChoiceNameInput(launch_args.KNOWN[group])
+                for group in ("blueprint", "architect")
+            },
         }
 
     # The version of the run this form was filled from: a save of an older
@@ -122,6 +135,11 @@ class TaskRunForm(forms.ModelForm):
         )
 
     def _post_clean(self):
+        # A value a config file gave as an interpolation stays one while it is
+        # left alone; what a person types over it is literal text.
+        self.instance.interpolated = [
+            name for name in self.instance.interpolated if name not in self.changed_data
+        ]
         super()._post_clean()  # the instance now holds the posted values, normalised
         if self.instance.pk is not None:
             self._check_version(self.cleaned_data.get("version"))

@@ -47,6 +47,44 @@ def unescape_interpolations(text):
     return _BEFORE_INTERPOLATION.sub(_unescape, text)
 
 
+def has_interpolation(text):
+    """True when OmegaConf would resolve something in `text`: an unescaped `${`."""
+    return any(len(match[1]) % 2 == 0 for match in _BEFORE_INTERPOLATION.finditer(text))
+
+
+def strings_in(value):
+    """Every string inside `value` (a JSON value; dict keys left out), without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def holds_interpolation(value):
+    """True when any string inside `value` (a JSON value) has an interpolation."""
+    return any(has_interpolation(text) for text in strings_in(value))
+
+
+def interpolation_problem(text):
+    """Why OmegaConf could not read `text` (a value with `${`), or None."""
+    from omegaconf import grammar_parser
+    from omegaconf.errors import GrammarParseError
+
+    try:
+        grammar_parser.parse(text)
+    except GrammarParseError:
+        return (
+            f"“{text[:60]}” is not a valid OmegaConf interpolation; write \\${{ for the"
+            " characters ${."
+        )
+    return None
+
+
 def map_strings(value, function):
     """`value` with `function` applied to every string inside it (not to dict keys)."""
     if isinstance(value, str):

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tasks import exporting, hydra, rules, schema, services
+from tasks.defaults_list import LAUNCH_GROUPS, SELF, choices_in, other_files
 from tasks.models import TaskRun
 from tasks.providers import (
     BLUEPRINT_MAIN_ARGUMENT,
@@ -212,7 +213,8 @@ def _read_json(batch, name, text):
         raise ImportFailure(f"{name}: {error}") from None
     except RecursionError:
         raise ImportFailure(_too_deep(name)) from None
-    _add_value(batch, name, value, escaped=False)
+    # OmegaConf reads JSON as YAML: "${...}" is an interpolation there too.
+    _add_value(batch, name, value, escaped=True)
 
 
 def _read_json_lines(batch, name, text):
@@ -233,7 +235,7 @@ def _read_json_lines(batch, name, text):
         except RecursionError:
             raise ImportFailure(_too_deep(source)) from None
         _check_shape(source, value)
-        _add_document(batch, source, value, escaped=False)
+        _add_document(batch, source, value, escaped=True)
 
 
 def _read_yaml(batch, name, text):
@@ -253,28 +255,23 @@ def _read_overrides(batch, name, text):
     except hydra.OverrideError as error:
         raise ImportFailure(f"{name}: {error}") from None
     # Rebuilt as the Hydra config these overrides make, then read like one.
-    defaults, blueprint, provider, task, ignored = [], {}, {}, {}, []
+    document = {"defaults": [], "mephisto": {"task": {}}}
     for key, value in pairs:
-        if key.startswith(exporting.OVERRIDE_PREFIX):
-            task[key.removeprefix(exporting.OVERRIDE_PREFIX)] = value
-        elif key.removeprefix("mephisto/") in LAUNCH_GROUPS and key.startswith("mephisto/"):
-            defaults.append({key: value})
-        elif key.startswith("mephisto.blueprint.") and key.count(".") == 2:
-            blueprint[key.rpartition(".")[2]] = value
-        elif key == f"mephisto.provider.{PROLIFIC_MINUTES_ARGUMENT}":
-            provider[PROLIFIC_MINUTES_ARGUMENT] = value
-        else:
-            ignored.append(key)
-    if ignored:
-        batch.notices.append(
-            f"{name}: ignored the overrides outside mephisto.task: {', '.join(ignored)}."
-        )
-    mephisto = {
-        "task": task,
-        **({"blueprint": blueprint} if blueprint else {}),
-        **({"provider": provider} if provider else {}),
-    }
-    document = {"defaults": defaults, "mephisto": mephisto}
+        if "/" in key:
+            # A config group's option (mephisto/provider=prolific): the entry
+            # a config file's defaults list writes for it.
+            document["defaults"].append({"/" + key.lstrip("/"): value})
+            continue
+        *parents, leaf = key.split(".")
+        node = document
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ImportFailure(f"{name}: {key} sets a key inside a value, not a mapping.")
+            node = child
+        node[leaf] = value
+    # The primary config's own values come last, as Hydra reads overrides.
+    document["defaults"].append(SELF)
     _check_shape(name, document)
     _add_document(batch, name, document, escaped=True)
 
@@ -488,10 +485,8 @@ def _add_database_row(batch, name, number, row):
         )
         return
     _check_shape(source, node)
-    if isinstance(node, dict) and "mephisto" in node:
-        node = node["mephisto"]
-    if not isinstance(node, dict):
-        node = {}
+    if not (isinstance(node, dict) and "mephisto" in node):
+        node = {"mephisto": node}
     # A row in Mephisto's database is a run that was launched: it arrives
     # launched, so its config is read-only from the start.
     origin = {
@@ -501,13 +496,7 @@ def _add_database_row(batch, name, number, row):
         "launched_at": created_at,
     }
     # Mephisto stores the resolved config: its strings are literal.
-    _add_document(
-        batch,
-        source,
-        node.get("task"),
-        escaped=False,
-        origin={**origin, **_launch_setup([], node, escaped=False)},
-    )
+    _add_document(batch, source, node, escaped=False, origin=origin)
 
 
 def _as_datetime(value):
@@ -607,59 +596,82 @@ def _add_value(batch, name, value, *, escaped):
         _add_document(batch, name, value, escaped=escaped)
 
 
-LAUNCH_GROUPS = ("provider", "architect", "blueprint")
+SECTIONS = {
+    "blueprint": "blueprint_args",
+    "architect": "architect_args",
+    "provider": "provider_args",
+}
 
 
-def _launch_setup(defaults, mephisto, *, escaped):
-    """Provider, architect, blueprint (and its main file) from a Hydra config's defaults
-    list (`- /mephisto/provider: prolific`) or a resolved config's `_provider_type` keys."""
-    found = {}
+def _whole_config(document, mephisto, *, escaped):
+    """The run's fields for everything in a config besides its task section:
+    the launch choices, the defaults list, the three sections, the other mephisto
+    settings and the top-level keys, kept as written. Raises ValueError naming
+    a section that is not a mapping."""
+    defaults = document.get("defaults", [])
+    entries = defaults if isinstance(defaults, list) else []
+    choices = choices_in(entries)
+    found = {"defaults": defaults if defaults is not None else []}
+    for group, field_name in SECTIONS.items():
+        section = mephisto.get(group, {})
+        if section is None:
+            section = {}
+        if not isinstance(section, dict):
+            raise ValueError(f"mephisto.{group}: must be a mapping, not {_kind(section)}.")
+        section = dict(section)
+        if group not in choices and f"_{group}_type" in section:
+            # A resolved config (Mephisto's database) names its choices here.
+            choices[group] = section[f"_{group}_type"]
+        if group == "blueprint":
+            main = BLUEPRINT_MAIN_ARGUMENT.get(choices.get("blueprint"))
+            if main and main in section:
+                found["blueprint_source"] = section.pop(main)
+        if group == "provider" and choices.get("provider") == Provider.PROLIFIC:
+            minutes = section.pop(PROLIFIC_MINUTES_ARGUMENT, None)
+            # Absent, Mephisto uses its own default: so does the import.
+            found["estimated_minutes"] = PROLIFIC_DEFAULT_MINUTES if minutes is None else minutes
+        found[field_name] = section
     for group in LAUNCH_GROUPS:
-        section = mephisto.get(group)
-        if isinstance(section, dict) and f"_{group}_type" in section:
-            found[group] = section[f"_{group}_type"]
-    for entry in defaults if isinstance(defaults, list) else []:
-        for key, choice in entry.items() if isinstance(entry, dict) else ():
-            group = str(key).lstrip("/").removeprefix("mephisto/")
-            if group in LAUNCH_GROUPS:
-                found[group] = choice
-    if found.get("provider") == Provider.PROLIFIC:
-        section = mephisto.get("provider")
-        minutes = section.get(PROLIFIC_MINUTES_ARGUMENT) if isinstance(section, dict) else None
-        # Absent, Mephisto uses its own default: so does the import.
-        found["estimated_minutes"] = PROLIFIC_DEFAULT_MINUTES if minutes is None else minutes
-    main = BLUEPRINT_MAIN_ARGUMENT.get(found.get("blueprint"))
-    section = mephisto.get("blueprint")
-    if main and isinstance(section, dict) and main in section:
-        found["blueprint_source"] = section[main]
-        if escaped and isinstance(found["blueprint_source"], str):
-            found["blueprint_source"] = hydra.unescape_interpolations(found["blueprint_source"])
+        found[group] = choices.get(group, "")
+    found["mephisto_extra"] = {
+        key: value for key, value in mephisto.items() if key not in ("task", *SECTIONS)
+    }
+    found["top_level"] = {
+        key: value for key, value in document.items() if key not in ("mephisto", "defaults")
+    }
+    if not escaped:
+        # Resolved text is literal: stored the way a config file writes it.
+        for name in (*SECTIONS.values(), "mephisto_extra", "top_level", "blueprint_source"):
+            if name in found:
+                found[name] = hydra.map_strings(found[name], hydra.escape_interpolations)
     return found
 
 
 def _add_document(batch, source, value, *, escaped, origin=None):
-    """Find the task section in `value`, then validate it as the model does."""
+    """Read one config document: its task section is checked field by field, and
+    everything else it holds is kept with the run, then validated as the model does."""
     origin = dict(origin or {})
     if isinstance(value, dict) and "mephisto" in value:
         mephisto = value["mephisto"]
-        others = sorted(str(key) for key in value if key not in ("mephisto", "defaults"))
-        if isinstance(mephisto, dict):
-            try:
-                origin.update(_launch_setup(value.get("defaults"), mephisto, escaped=escaped))
-            except hydra.InterpolationError as error:
-                batch.documents.append(Document(source, errors=[f"blueprint_source: {error}"]))
-                return
-            read = {
-                "task",
-                *(("blueprint",) if "blueprint_source" in origin else ()),
-                *(("provider",) if "estimated_minutes" in origin else ()),
-            }
-            others += sorted(f"mephisto.{key}" for key in mephisto if key not in read)
-            value = mephisto.get("task")
-        else:
-            value = None
+        if not isinstance(mephisto, dict):
+            batch.documents.append(
+                Document(source, errors=[f"mephisto: must be a mapping, not {_kind(mephisto)}."])
+            )
+            return
+        try:
+            origin.update(_whole_config(value, mephisto, escaped=escaped))
+        except ValueError as error:
+            batch.documents.append(Document(source, errors=[str(error)]))
+            return
+        others = other_files(origin["defaults"] if isinstance(origin["defaults"], list) else [])
         if others:
-            batch.notices.append(f"{source}: ignored the sections {', '.join(others)}.")
+            batch.notices.append(
+                f"{source}: the defaults list names {', '.join(map(str, others))}; the values"
+                " that file sets are not in this upload, so Taskadmin keeps the entry but"
+                " cannot check or show them. Upload the files together (in a zip) to"
+                " include them."
+            )
+        value = mephisto.get("task")
         if value is None:
             batch.documents.append(Document(source, errors=["has no mephisto.task section."]))
             return
@@ -680,17 +692,26 @@ def validate(source, task, *, escaped=False, origin=None):
             f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}:"
             " Mephisto would refuse the config."
         )
-    values = {}
+    values, interpolated = {}, []
     for name, kind in schema.field_types().items():
         if name not in task or task[name] == hydra.MISSING:
             continue  # missing: the model's default, or its "required" message
         value = task[name]
-        if escaped:
-            try:
-                value = hydra.map_strings(value, hydra.unescape_interpolations)
-            except hydra.InterpolationError as error:
-                errors.append(f"{name}: {error}")
+        if escaped and hydra.holds_interpolation(value):
+            if kind in ("integer", "number", "boolean"):
+                errors.append(
+                    f"{name}: an interpolation ({_show_key(str(value))[:40]}) cannot stand"
+                    " for a number or true/false here: Taskadmin checks the value, so give it."
+                )
                 continue
+            if name not in TaskRun.CONFIG_TEXT_FIELDS:
+                # Kept as written: Mephisto resolves it when it launches.
+                interpolated.append(name)
+        elif escaped and name not in TaskRun.CONFIG_TEXT_FIELDS:
+            value = hydra.map_strings(value, hydra.unescape_interpolations)
+        elif not escaped and name in TaskRun.CONFIG_TEXT_FIELDS and isinstance(value, str):
+            # Resolved text is literal; these fields hold OmegaConf's text.
+            value = hydra.escape_interpolations(value)
         message = _type_error(kind, value)
         if message:
             errors.append(f"{name}: {message}")
@@ -718,7 +739,7 @@ def validate(source, task, *, escaped=False, origin=None):
             f"mephisto.provider.{PROLIFIC_MINUTES_ARGUMENT}: "
             f"{_type_error('integer', origin.pop('estimated_minutes'))}"
         )
-    run = TaskRun(**values, **origin)
+    run = TaskRun(**values, **origin, interpolated=interpolated)
     try:
         # Constraints are the database's backstop (apply() runs them); the field
         # validators carry the messages, and parsing must not need a database.
@@ -784,7 +805,7 @@ def _kind(value):
 
 
 def _key(run):
-    return json.dumps(exporting.task_config(run), sort_keys=True, ensure_ascii=False)
+    return json.dumps(exporting.hydra_config(run), sort_keys=True, ensure_ascii=False)
 
 
 def preview(batch):

@@ -9,19 +9,23 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from tasks import money
-from tasks.providers import LIVE_PROVIDERS, Architect, Blueprint, Provider
-from tasks.tags import normalize_tags, split_tags
+from tasks import hydra, money
+from tasks.defaults_list import LAUNCH_GROUPS, launch_defaults
+from tasks.providers import LIVE_PROVIDERS, Provider
+from tasks.tags import is_clean, normalize_tags, split_tags
 from tasks.validators import (
     fits_an_integer_column,
     text_problem,
     validate_blueprint_path,
+    validate_choice_name,
+    validate_defaults_list,
     validate_json_object,
+    validate_mephisto_extra,
     validate_not_blank,
     validate_script_path,
     validate_storable_text,
     validate_tags,
-    validate_task_name,
+    validate_top_level,
 )
 
 NO_NEGATIVE_LIMIT = "Use 0 for no limit: a negative limit would block every worker."
@@ -64,13 +68,13 @@ class TaskRun(models.Model):
 
     # -- The config: Mephisto's documented task-run arguments, in documented order.
     task_name = models.CharField(
-        max_length=100,
+        max_length=255,
         blank=True,
         default="",
-        validators=[validate_task_name],
+        validators=[validate_not_blank],
         help_text=(
             "Grouping to launch this task run under, none defaults to the blueprint type."
-            " Letters, digits, '-' and '_'; leave empty for the default."
+            " Any text; leave empty for the default."
         ),
     )
     task_title = models.CharField(
@@ -216,21 +220,28 @@ class TaskRun(models.Model):
     provider = models.CharField(
         max_length=20,
         choices=Provider.choices,
+        blank=True,
         default=Provider.MOCK,
-        help_text="The crowd provider this run is meant for; it decides what some fields mean.",
+        help_text=(
+            "The crowd provider this run is meant for; it decides what some fields mean."
+            " Leave empty to choose at launch (or in a file the defaults list names)."
+        ),
     )
+    # Any registered name: other packages register their own (ParlAI's
+    # acute_eval blueprint, say). Taskadmin checks the arguments of the ones
+    # Mephisto ships (tasks/launch_args.py) and keeps the others as written.
     architect = models.CharField(
-        max_length=20,
-        choices=Architect.choices,
+        max_length=50,
         blank=True,
         default="",
+        validators=[validate_choice_name],
         help_text="Where Mephisto serves the task from. Leave empty to choose at launch.",
     )
     blueprint = models.CharField(
-        max_length=30,
-        choices=Blueprint.choices,
+        max_length=50,
         blank=True,
         default="",
+        validators=[validate_choice_name],
         help_text="The kind of task. Leave empty to choose at launch.",
     )
     blueprint_source = models.CharField(
@@ -266,6 +277,70 @@ class TaskRun(models.Model):
         blank=True,
         editable=False,
         help_text="The warnings the last person to save read and accepted.",
+    )
+
+    # -- The rest of the Hydra config, kept as the file wrote it (OmegaConf's
+    # text: "${task_dir}/x.html" is an interpolation Mephisto resolves at
+    # launch, "\\${" a literal "${"). The task section is the fields above.
+    defaults = models.JSONField(
+        "defaults list",
+        default=list,
+        blank=True,
+        validators=[validate_defaults_list],
+        help_text=(
+            "Hydra's defaults list, in order: the blueprint, architect and provider"
+            " choices (kept in step with the fields above), _self_, and other config"
+            ' files such as "base". A JSON list.'
+        ),
+    )
+    blueprint_args = models.JSONField(
+        "blueprint arguments",
+        default=dict,
+        blank=True,
+        validators=[validate_json_object],
+        help_text="mephisto.blueprint: the blueprint's other arguments. A JSON object.",
+    )
+    architect_args = models.JSONField(
+        "architect arguments",
+        default=dict,
+        blank=True,
+        validators=[validate_json_object],
+        help_text="mephisto.architect: the architect's arguments. A JSON object.",
+    )
+    provider_args = models.JSONField(
+        "provider arguments",
+        default=dict,
+        blank=True,
+        validators=[validate_json_object],
+        help_text="mephisto.provider: the provider's other arguments. A JSON object.",
+    )
+    mephisto_extra = models.JSONField(
+        "other mephisto settings",
+        default=dict,
+        blank=True,
+        validators=[validate_json_object, validate_mephisto_extra],
+        help_text=(
+            "The rest of the mephisto section, such as log_level and database. A JSON object."
+        ),
+    )
+    top_level = models.JSONField(
+        "top-level keys",
+        default=dict,
+        blank=True,
+        validators=[validate_json_object, validate_top_level],
+        help_text=(
+            "Keys beside mephisto that the run script declares, such as task_dir and"
+            " num_tasks. A JSON object."
+        ),
+    )
+    interpolated = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=(
+            "The task fields whose value is an OmegaConf interpolation as written"
+            " (resolved by Mephisto at launch), not literal text."
+        ),
     )
 
     # -- Bookkeeping: not part of the config Mephisto receives.
@@ -347,7 +422,18 @@ class TaskRun(models.Model):
     )
     # The order a person fills them in: the config fields and the launch setup.
     FORM_GROUPS = (
-        ("Launch setup", ("provider", "architect", "blueprint", "blueprint_source")),
+        (
+            "Launch setup",
+            (
+                "provider",
+                "architect",
+                "blueprint",
+                "blueprint_source",
+                "blueprint_args",
+                "architect_args",
+                "provider_args",
+            ),
+        ),
         (
             "What workers see",
             ("task_title", "task_description", "task_reward", "estimated_minutes", "task_tags"),
@@ -368,6 +454,7 @@ class TaskRun(models.Model):
         ("Build", ("post_install_script", "force_rebuild")),
         ("Run", ("task_name", "resume_incomplete_run", "aux_parameters")),
         ("Cost estimate", ("planned_units",)),
+        ("The rest of the config", ("defaults", "mephisto_extra", "top_level")),
     )
     # Everything a person edits: cloned, versioned, compared, locked once launched.
     EDITABLE_FIELDS = tuple(name for _, names in FORM_GROUPS for name in names)
@@ -378,6 +465,14 @@ class TaskRun(models.Model):
         "submission_timeout",
     )
     LIMIT_FIELDS = ("allowed_concurrent", "maximum_units_per_worker", "max_num_concurrent_units")
+    # Text a person writes for workers: typed in the form it is literal text
+    # (a "${" in it is escaped in every export); only a config file can make
+    # it an interpolation. Other text fields are config values: "${...}" in
+    # them is an interpolation wherever it comes from.
+    WORKER_TEXT_FIELDS = ("task_title", "task_description", "task_tags")
+    CONFIG_TEXT_FIELDS = ("task_name", "post_install_script", "blueprint_source")
+    # The whole-config sections besides the task fields, as stored.
+    SECTION_FIELDS = ("blueprint_args", "architect_args", "provider_args", "mephisto_extra")
     # A reward above this, per unit in the provider's currency, is allowed but
     # likely a typo: a warning (tasks/rules.py) asks for a tick before saving.
     REWARD_CONFIRM_ABOVE = Decimal("50.00")
@@ -483,6 +578,20 @@ class TaskRun(models.Model):
             problem = text_problem(getattr(self, name))
             if problem:
                 errors.setdefault(name, []).append(ValidationError(problem, code="bad_text"))
+        # Where "${" means an interpolation, OmegaConf must be able to read it.
+        for name in (
+            *self.CONFIG_TEXT_FIELDS,
+            *self.SECTION_FIELDS,
+            "top_level",
+            *self.interpolated,
+        ):
+            for text in hydra.strings_in(getattr(self, name)):
+                problem = hydra.has_interpolation(text) and hydra.interpolation_problem(text)
+                if problem:
+                    errors.setdefault(name, []).append(
+                        ValidationError(problem, code="bad_interpolation")
+                    )
+                    break
         for finding in rules.check(self, rules.ERROR):
             errors.setdefault(finding.field, []).append(
                 ValidationError(finding.message, code=finding.code)
@@ -492,10 +601,29 @@ class TaskRun(models.Model):
 
     def _normalize(self):
         # Every path (forms, admin, import, shell) stores text the same way:
-        # tags cleaned up, and line breaks as "\n" whatever the browser sent.
-        self.task_tags = normalize_tags(self.task_tags)
+        # line breaks as "\n" whatever the browser sent; a draft's tags
+        # without blanks and duplicates (a launched run's record is what ran,
+        # and tags with nothing to drop are kept exactly as written).
+        draft = self.status == self.Status.DRAFT
+        if draft and isinstance(self.task_tags, str) and not is_clean(self.task_tags):
+            self.task_tags = normalize_tags(self.task_tags)
         if isinstance(self.task_description, str):
             self.task_description = self.task_description.replace("\r\n", "\n").replace("\r", "\n")
+        interpolated = {name for name in self.CONFIG_FIELDS if name in (self.interpolated or ())}
+        for name in self.CONFIG_TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) and hydra.has_interpolation(value):
+                interpolated.add(name)
+            else:
+                interpolated.discard(name)
+        self.interpolated = [
+            name for name in (*self.CONFIG_FIELDS, "blueprint_source") if name in interpolated
+        ]
+        if isinstance(self.defaults, list):
+            self.defaults = launch_defaults(
+                self.defaults,
+                {group: getattr(self, group) for group in LAUNCH_GROUPS},
+            )
 
     def _claim_next_version(self):
         """Move the stored version from ours to the next, or raise EditConflict.

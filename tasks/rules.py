@@ -10,6 +10,7 @@ decimals, durations are at least a second, ...) live on the model's fields;
 the rules here depend on the provider or on several fields at once.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 
-from tasks import money
+from tasks import hydra, money
 from tasks.durations import humanize_seconds
 from tasks.models import TaskRun
 from tasks.providers import MTURK_PROVIDERS, Provider
@@ -80,6 +81,27 @@ def _shared_name_message(run):
         "one Mephisto task, so maximum units per worker counts across all of them. "
         f"Use a new name such as “{next_task_name(run.task_name)}” to make this a task of its own."
     )
+
+
+# Mephisto's EC2 architect uses the task name as the subdomain
+# (mephisto.architect.subdomain defaults to ${mephisto.task.task_name}) and its
+# Heroku architect builds the app name from it ("_" becomes "-", then anything
+# but letters, digits and "-" is dropped: heroku_architect.py, __get_app_name).
+# Without an architect chosen yet, either may be used.
+HOST_NAME_ARCHITECTS = ("ec2", "heroku", "")
+
+
+def host_name_part(name):
+    """The task name as Mephisto's EC2 and Heroku architects put it in a host name."""
+    return re.sub(r"[^a-zA-Z0-9-]", "", name.replace("_", "-"))
+
+
+def _architects_named(run):
+    if run.architect == "ec2":
+        return "Mephisto's EC2 architect (the subdomain)"
+    if run.architect == "heroku":
+        return "Mephisto's Heroku architect (the app name)"
+    return "Mephisto's EC2 and Heroku architects (the subdomain, the app name)"
 
 
 def shared_in_file(run):
@@ -270,21 +292,22 @@ RULES = (
             "skips when the webapp has not changed: tick force rebuild to be sure it runs."
         ),
     ),
-    *(
-        Rule(
-            f"interpolation_in_{name}",
-            WARNING,
-            name,
-            (name,),
-            None,
-            lambda run, name=name: "${" in getattr(run, name),
-            lambda run: (
-                "This text contains “${”, which Hydra reads as an interpolation when Mephisto "
-                "launches: the YAML and overrides exports escape it, but a JSON export used "
-                "as a Hydra config would fail to launch."
-            ),
-        )
-        for name in ("task_title", "task_description", "task_tags")
+    Rule(
+        "task_name_in_host_name",
+        WARNING,
+        "task_name",
+        ("task_name",),
+        None,
+        lambda run: (
+            run.architect in HOST_NAME_ARCHITECTS
+            and not hydra.has_interpolation(run.task_name)
+            and host_name_part(run.task_name) != run.task_name
+        ),
+        lambda run: (
+            f"{_architects_named(run)} put the task name in a host name, keeping only letters,"
+            f" digits and '-': “{run.task_name}” becomes “{host_name_part(run.task_name)}”."
+            " Choose such a name yourself to know what workers' browsers will show."
+        ),
     ),
     Rule(
         "task_name_shared",

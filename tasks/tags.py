@@ -51,5 +51,18 @@ def split_tags(text):
     return read_tags(text).tags
 
 
+def is_clean(text):
+    """True when cleaning `text` up would drop nothing: no blank, no duplicate,
+    no stray comma or space at either end. Such text is kept exactly as written."""
+    reading = read_tags(text)
+    stripped = text.strip()
+    return (
+        not reading.duplicates
+        and not reading.blanks
+        and stripped == text
+        and not stripped.endswith(",")
+    )
+
+
 def normalize_tags(text):
     return SEPARATOR.join(split_tags(text))

@@ -10,13 +10,11 @@ from django.core.validators import MaxValueValidator, RegexValidator
 
 from tasks.tags import split_tags
 
-validate_task_name = RegexValidator(
-    r"^[A-Za-z0-9_-]+\Z",
-    message=(
-        "Use only letters, digits, '-' and '_': Mephisto turns the task name "
-        "into a subdomain and an app name."
-    ),
-    code="invalid_task_name",
+# A config group option's name, as Hydra finds it among the config files.
+validate_choice_name = RegexValidator(
+    r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\Z",
+    message="Use the name Mephisto registers it under: letters, digits, '_', '-' and '.'.",
+    code="invalid_choice_name",
 )
 
 
@@ -165,3 +163,69 @@ def _shown(value):
     if isinstance(value, bytes):
         return "the !!binary value"
     return str(value)
+
+
+def validate_defaults_list(value):
+    """Hydra's defaults list: a list of names ("_self_", "base") and one-key
+    mappings of a config group to its option ({"/mephisto/provider": "mock"})."""
+    if not isinstance(value, list):
+        raise ValidationError(
+            'Must be a JSON list such as ["_self_"], not %(kind)s.',
+            code="not_a_list",
+            params={"kind": _kind(value)},
+        )
+    for entry in value:
+        if isinstance(entry, str) and entry.strip():
+            continue
+        if (
+            isinstance(entry, dict)
+            and len(entry) == 1
+            and all(isinstance(key, str) and key.strip() for key in entry)
+            and all(isinstance(v, str | type(None)) for v in entry.values())
+        ):
+            continue
+        raise ValidationError(
+            'Each entry is a config name ("base", "_self_") or one group and its'
+            ' option ({"/mephisto/provider": "mock"}); %(entry)s is neither.',
+            code="bad_defaults_entry",
+            params={"entry": json.dumps(entry, ensure_ascii=False, default=str)[:60]},
+        )
+    problem = _json_problem(value)
+    if problem:
+        raise ValidationError(problem, code="unstorable_json")
+
+
+# Stored in their own fields: the sections' catch-alls must not hold them too.
+_MEPHISTO_OWN = ("task", "blueprint", "architect", "provider")
+
+
+def validate_mephisto_extra(value):
+    taken = [key for key in _MEPHISTO_OWN if isinstance(value, dict) and key in value]
+    if taken:
+        raise ValidationError(
+            "mephisto.%(key)s has a place of its own in the form; leave it out here.",
+            code="section_elsewhere",
+            params={"key": taken[0]},
+        )
+
+
+def validate_top_level(value):
+    taken = [key for key in ("mephisto", "defaults") if isinstance(value, dict) and key in value]
+    if taken:
+        raise ValidationError(
+            "%(key)s has a place of its own in the form; leave it out here.",
+            code="section_elsewhere",
+            params={"key": taken[0]},
+        )
+
+
+def _kind(value):
+    return {
+        list: "a list",
+        dict: "an object",
+        str: "a string",
+        bool: "true or false",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)

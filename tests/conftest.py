@@ -29,6 +29,9 @@ def make_run(db):
     return make
 
 
+JSON_FIELDS = ("aux_parameters", *TaskRun.SECTION_FIELDS, "top_level", "defaults")
+
+
 def form_data(run=None, **overrides):
     """What the browser posts for a run's form: every config field as text."""
     values = {
@@ -56,7 +59,7 @@ def form_data(run=None, **overrides):
     if run is not None:
         for name in TaskRun.EDITABLE_FIELDS:
             value = getattr(run, name)
-            values[name] = json.dumps(value) if name == "aux_parameters" else value
+            values[name] = json.dumps(value) if name in JSON_FIELDS else value
         values["version"] = run.version
     values.update(overrides)
     # An unticked checkbox is simply absent from a browser's post.

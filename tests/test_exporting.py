@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from omegaconf import OmegaConf
 
 from tasks.exporting import export_run, export_runs, run_to_config
 from tasks.models import TaskRun
@@ -22,10 +23,20 @@ JSON_TYPES = {
 }
 
 
-def test_a_run_exports_as_a_mephisto_task_section(make_run):
+def test_a_run_exports_as_a_whole_hydra_config_with_its_task_section(make_run):
     config = run_to_config(make_run())
-    assert list(config) == ["mephisto"]
+    assert list(config) == ["defaults", "mephisto"]
+    assert config["defaults"] == [{"/mephisto/provider": "mock"}, "_self_"]
     assert list(config["mephisto"]) == ["task"]
+
+
+def test_json_escapes_literal_interpolations_as_yaml_does(make_run):
+    # OmegaConf reads JSON as YAML: Mephisto would resolve an unescaped ${name}.
+    run = make_run(task_description="Write ${name} as you see it.")
+    task = json.loads(export_run(run)[2])["mephisto"]["task"]
+    assert task["task_description"] == "Write \\${name} as you see it."
+    resolved = OmegaConf.to_container(OmegaConf.create(export_run(run)[2]), resolve=True)
+    assert resolved["mephisto"]["task"]["task_description"] == "Write ${name} as you see it."
 
 
 def test_export_holds_the_sixteen_fields_in_documented_order(make_run):
@@ -67,7 +78,8 @@ def test_export_parsed_back_equals_the_run_field_by_field(make_run):
         resume_incomplete_run=True,
         aux_parameters={"nested": {"list": [1, 2.5, None, True]}},
     )
-    task = json.loads(export_run(run)[2])["mephisto"]["task"]
+    config = OmegaConf.to_container(OmegaConf.create(export_run(run)[2]), resolve=True)
+    task = config["mephisto"]["task"]
     for name in TaskRun.CONFIG_FIELDS:
         expected = getattr(run, name)
         if isinstance(expected, Decimal):

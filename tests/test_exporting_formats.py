@@ -143,7 +143,7 @@ def test_overrides_quote_titles_for_shell_and_hydra(make_run):
     assert "'mephisto.task.task_tags=\"a, b\"'" in line
     read = hydra_reads(line)
     assert read["task_title"] == run.task_title
-    assert read == exporting.task_config(run)
+    assert read == exporting.task_values(run)
 
 
 def test_overrides_refuse_aux_parameter_keys_hydra_cannot_write(make_run):
@@ -241,6 +241,7 @@ def test_any_valid_run_round_trips_byte_identical(db, fmt, values):
 def test_hydra_and_omegaconf_read_back_exactly_what_was_exported(db, values):
     run = TaskRun(**values)
     run.full_clean()
-    expected = exporting.task_config(run)
+    expected = exporting.task_values(run)
     assert omegaconf_reads(exporting.to_yaml(run))["mephisto"]["task"] == expected
+    assert omegaconf_reads(exporting.export_run(run, "json")[2])["mephisto"]["task"] == expected
     assert hydra_reads(exporting.to_overrides(run)) == expected

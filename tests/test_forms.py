@@ -38,7 +38,6 @@ def test_required_fields_are_the_ones_without_a_default():
         "task_tags",
         *TaskRun.DURATION_FIELDS,
         *TaskRun.LIMIT_FIELDS,
-        "provider",
     }
 
 

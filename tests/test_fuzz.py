@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tasks import rules
+from tasks.defaults_list import LAUNCH_GROUPS, launch_defaults
 from tasks.durations import compact_seconds, parse_duration
 from tasks.models import TaskRun
-from tasks.tags import normalize_tags
+from tasks.tags import is_clean, normalize_tags
 from tests.conftest import VALID_RUN, form_data
 
 SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
@@ -162,15 +163,15 @@ INVALID = {
     ),
     "maximum_units_per_worker": st.sampled_from(["-1", "1e2", "", "two"]),
     "max_num_concurrent_units": st.sampled_from(["-5", "0.5", " ", "NaN"]),
-    "task_name": st.text(printable, min_size=1, max_size=20)
-    .filter(lambda s: any(not (c.isascii() and (c.isalnum() or c in "-_")) for c in s.strip()))
-    .filter(visible),
+    # Any text is a task name, but not only spaces, and a "${" must read as an interpolation.
+    "task_name": st.sampled_from(["   ", "run ${", "a${b", "${oops"]),
     "post_install_script": st.sampled_from(
         ["/etc/x.sh", "~/x.sh", "../x.sh", "a/../../x.sh", "dir/", "a\\b.sh", "a\tb.sh"]
     ),
-    "provider": st.one_of(st.sampled_from(["", "MTurk", "mechanical_turk"]), any_text),
-    "architect": st.sampled_from(["localhost", "LOCAL", "aws", " x"]),
-    "blueprint": st.sampled_from(["static", "react", "parlai"]),
+    "provider": st.one_of(st.sampled_from(["MTurk", "mechanical_turk"]), any_text),
+    # Any registered name, but a name: no spaces, slashes or interpolations.
+    "architect": st.sampled_from(["local host", "a/b", "${x}"]),
+    "blueprint": st.sampled_from(["static task", "bad/name", "-x", "é"]),
     "blueprint_source": st.sampled_from(["a\nb.html", "x\x00", "task\r.js", "\x7f"]),
     "estimated_minutes": st.sampled_from(["0", "-3", "1.5", "ten", TOO_BIG]),
     "planned_units": st.sampled_from(["0", "-1", "2.5", "many", TOO_BIG]),
@@ -216,7 +217,12 @@ def _expected(name, data):
     if name == "task_reward":
         return Decimal(text.strip())
     if name == "task_tags":
-        return normalize_tags(text)
+        return text if is_clean(text) else normalize_tags(text)
+    if name in (*TaskRun.SECTION_FIELDS, "top_level"):
+        return json.loads(text) if text.strip() else {}
+    if name == "defaults":
+        entries = json.loads(text) if text.strip() else []
+        return launch_defaults(entries, {group: data.get(group, "") for group in LAUNCH_GROUPS})
     if name == "aux_parameters":
         return numbers_as_decimals(json.loads(text) if text.strip() else {})
     if name in BOOLEANS:

@@ -229,9 +229,25 @@ def test_warnings_never_block_a_save_by_themselves():
     run.save()
 
 
-@pytest.mark.parametrize("field", ["task_title", "task_description", "task_tags"])
-def test_an_interpolation_in_text_warns_that_json_would_not_launch(field):
-    assert warning_codes(run_for(**{field: "Costs $5 {each}"})) == []
-    (finding,) = rules.check(run_for(**{field: "Hello ${name}"}), rules.WARNING)
-    assert (finding.code, finding.field) == (f"interpolation_in_{field}", field)
-    assert "the YAML and overrides exports escape it" in finding.message
+@pytest.mark.parametrize(
+    ("architect", "name", "host"),
+    [
+        ("ec2", "Sample Questionnaire", "SampleQuestionnaire"),
+        ("heroku", "image_labels", "image-labels"),
+        ("", "übersetzung-de-ja", "bersetzung-de-ja"),
+    ],
+)
+def test_a_task_name_that_a_host_name_cannot_hold_warns_with_the_name_mephisto_derives(
+    architect, name, host
+):
+    (finding,) = rules.check(run_for(architect=architect, task_name=name), rules.WARNING)
+    assert (finding.code, finding.field) == ("task_name_in_host_name", "task_name")
+    assert f"“{name}” becomes “{host}”" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("architect", "name"),
+    [("local", "Sample Questionnaire"), ("ec2", "pilot-2"), ("ec2", "pairwise_${now:%H}")],
+)
+def test_a_task_name_served_locally_or_already_a_host_name_does_not_warn(architect, name):
+    assert warning_codes(run_for(architect=architect, task_name=name)) == []

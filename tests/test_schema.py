@@ -69,7 +69,7 @@ def test_every_valid_run_export_passes_the_schema(values):
         ("task_lifetime_in_seconds", 1800.5, "1800.5 is not of type 'integer'"),
         ("task_reward", -1, "-1 is less than the minimum of 0"),
         ("colour", "red", "Additional properties are not allowed ('colour' was unexpected)"),
-        ("task_name", "has space", "'has space' does not match '^[A-Za-z0-9_-]+$'"),
+        ("task_name", 5, "5 is not of type 'string', 'null'"),
     ],
 )
 def test_schema_refuses_what_the_model_refuses(field, value, message):

@@ -10,10 +10,7 @@ from tasks.models import EditConflict, TaskRun
 from tests.conftest import VALID_RUN
 
 EVERY_WARNING = {
-    "task_name": "pilot",
-    "task_title": "Pays ${a lot}",
-    "task_description": "Mentions ${x}.",
-    "task_tags": "a, ${b}",
+    "task_name": "pilot_study",
     "task_reward": Decimal("60"),
     "no_submission_patience": 60,
     "resume_incomplete_run": True,
@@ -58,14 +55,14 @@ def test_an_unread_warning_holds_the_save_back_and_names_each_code(editor):
 def test_every_warning_acknowledged_saves_and_the_codes_have_their_own_history_field(
     editor, make_run
 ):
-    make_run(task_name="pilot")
+    make_run(task_name="pilot_study")
     run = new_run(**EVERY_WARNING)
     codes = [finding.code for finding in services.warnings_for(run)]
     assert sorted(codes) == sorted(rules.WARNING_CODES)
     services.run_save(run, by=editor, via="browser", acknowledged=codes)
     record = run.history.get()
     assert record.acknowledged_warnings == codes
-    # Eight codes would overflow a 200-character change reason on PostgreSQL.
+    # Six codes would overflow a 200-character change reason on PostgreSQL.
     assert record.history_change_reason == "browser"
 
 

@@ -49,8 +49,8 @@ def test_each_run_is_its_own_chunk_then_the_closing_bracket(make_run):
     make_run(task_title="Two")
     chunks = list(exporting.iter_json_array(every_run()))
     assert len(chunks) == 3
-    assert chunks[0].startswith('[\n  {\n    "mephisto": {')
-    assert chunks[1].startswith(',\n  {\n    "mephisto": {')
+    assert chunks[0].startswith('[\n  {\n    "defaults": [')
+    assert chunks[1].startswith(',\n  {\n    "defaults": [')
     assert chunks[2] == "\n]\n"
 
 

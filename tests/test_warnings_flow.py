@@ -129,12 +129,10 @@ def test_launching_asks_about_a_warning_that_arose_since_the_last_save(editor_cl
 
 
 def test_many_warnings_acknowledged_in_the_form_save_on_every_database(editor_client, make_run):
-    make_run(task_name="pilot")
+    make_run(task_name="pilot_study")
     data = form_data(
-        task_name="pilot",
-        task_title="Pays ${a lot}",
-        task_description="Mentions ${x}.",
-        task_tags="a, ${b}",
+        task_name="pilot_study",
+        task_title="Pays a lot",
         task_reward="60",
         no_submission_patience="60",
         resume_incomplete_run=True,
@@ -143,5 +141,5 @@ def test_many_warnings_acknowledged_in_the_form_save_on_every_database(editor_cl
     data["acknowledge"] = list(rules.WARNING_CODES)
     response = editor_client.post(CREATE, data)
     assert response.status_code == 302
-    run = TaskRun.objects.get(task_title="Pays ${a lot}")
+    run = TaskRun.objects.get(task_title="Pays a lot")
     assert sorted(run.history.get().acknowledged_warnings) == sorted(rules.WARNING_CODES)

@@ -121,7 +121,7 @@ def test_reward_shows_two_decimals_in_dollars_and_whole_cents_for_prolific(page)
     reward.blur()
     expect(reward).to_have_value("0.50")
 
-    page.get_by_label("Provider").select_option("prolific")
+    page.get_by_label("Provider", exact=True).select_option("prolific")
     expect(unit).to_have_text("¢")
     reward.fill("150")
     reward.blur()
@@ -174,10 +174,10 @@ def test_reward_equivalent_and_cost_estimate_follow_the_typing(page, settings):
     expect(estimate).to_contain_text("Give the reward and the number of units")
     fill_valid(page, **{"Task reward": "1.25"})
     page.get_by_label("Units to collect").fill("40")
-    page.get_by_label("Provider").select_option("mturk_sandbox")
+    page.get_by_label("Provider", exact=True).select_option("mturk_sandbox")
     expect(estimate).to_contain_text("Total (estimate)$60.00")
 
-    page.get_by_label("Provider").select_option("prolific")
+    page.get_by_label("Provider", exact=True).select_option("prolific")
     page.get_by_label("Task reward").fill("150")
     page.get_by_label("Estimated minutes per unit").fill("10")
     equivalent = page.locator("output[data-reward-equivalent]")
@@ -231,7 +231,7 @@ def test_large_reward_asks_for_a_tick_before_saving(page):
 @pytest.mark.usefixtures("new_run_form")
 def test_a_prolific_run_is_paid_in_cents_at_the_minimum_hourly_rate(page):
     page.get_by_role("link", name="Prolific").click()
-    expect(page.get_by_label("Provider")).to_have_value("prolific")
+    expect(page.get_by_label("Provider", exact=True)).to_have_value("prolific")
     expect(page.get_by_role("status").filter(has_text="Live provider")).to_be_visible()
     fill_valid(page, **{"Task reward": "70", "Estimated minutes per unit": "10"})
     page.get_by_role("button", name="Create run").click()
@@ -301,7 +301,7 @@ def test_every_input_is_labelled_and_tab_order_follows_the_page(page):
               .map(([, name]) => name)"""
     )
     # ... are the order Tab visits them in.
-    page.get_by_label("Provider").focus()
+    page.get_by_label("Provider", exact=True).focus()
     tabbed = []
     for _ in in_visual_order:
         tabbed.append(
@@ -311,11 +311,14 @@ def test_every_input_is_labelled_and_tab_order_follows_the_page(page):
         )
         page.keyboard.press("Tab")
     assert tabbed == in_visual_order
-    assert in_visual_order[:5] == [
+    assert in_visual_order[:8] == [
         "provider",
         "architect",
         "blueprint",
         "blueprint_source",
+        "blueprint_args",
+        "architect_args",
+        "provider_args",
         "task_title",
     ]
 
