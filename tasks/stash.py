@@ -15,6 +15,7 @@ Each raises, and changes nothing, when the upload cannot be used:
 - `AlreadyApplied`: the upload was imported already (by an earlier post).
 """
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from tasks.models import ImportUpload
 
 __all__ = ["AlreadyApplied", "StashFull", "UploadGone", "apply", "discard", "get", "put"]
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 GONE = "That upload has expired; choose the file again."
 
 
@@ -113,8 +115,10 @@ def get(owner, token):
     Raises ImportUpload.DoesNotExist (someone else's), UploadGone (unknown or
     expired) or AlreadyApplied.
     """
-    upload = ImportUpload.objects.filter(token=str(token)[:64]).first()
-    if upload is None:
+    # Only what secrets.token_urlsafe makes is looked up: a NUL or a megabyte
+    # of text in a posted token is simply no such upload.
+    upload = _TOKEN.fullmatch(token) and ImportUpload.objects.filter(token=token).first()
+    if not upload:
         raise UploadGone
     if upload.owner_id != owner.pk:
         raise ImportUpload.DoesNotExist

@@ -158,6 +158,14 @@ def test_discard_deletes_the_upload_and_a_later_apply_imports_nothing(editor_cli
     assert not TaskRun.objects.exists()
 
 
+@pytest.mark.parametrize("token", ["", "x" * 65, "a\x00b", "../etc", "é"])
+def test_a_malformed_token_is_an_expired_upload_not_an_error(editor_client, token):
+    response = apply(editor_client, token)
+    assert messages_of(response) == ["That upload has expired; choose the file again."]
+    discard = editor_client.post(reverse("tasks:run-import-discard"), {"token": token})
+    assert discard.status_code == 302
+
+
 # -- Only the owner --------------------------------------------------------------------------
 
 
