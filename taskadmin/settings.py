@@ -267,3 +267,11 @@ LOGGING = {
 # The largest file the import accepts (bytes, zips unpacked); bigger uploads are
 # refused before they are read.
 TASKADMIN_IMPORT_MAX_BYTES = env.int("TASKADMIN_IMPORT_MAX_BYTES", default=10_000_000)
+
+# Uploads wait in the database between their preview and their apply
+# (tasks.stash): at most this many, and this many bytes, per person, for this long.
+TASKADMIN_IMPORT_PENDING_MAX = env.int("TASKADMIN_IMPORT_PENDING_MAX", default=5)
+TASKADMIN_IMPORT_PENDING_MAX_BYTES = env.int(
+    "TASKADMIN_IMPORT_PENDING_MAX_BYTES", default=50_000_000
+)
+TASKADMIN_IMPORT_EXPIRY_HOURS = env.int("TASKADMIN_IMPORT_EXPIRY_HOURS", default=24)

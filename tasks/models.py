@@ -1,4 +1,5 @@
 import copy
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.core.validators import EMPTY_VALUES, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from tasks import hydra, money
@@ -699,3 +701,38 @@ class TaskRun(models.Model):
             created_by=by,
             updated_by=by,
         )
+
+
+def _new_upload_token():
+    return secrets.token_urlsafe(32)
+
+
+class ImportUpload(models.Model):
+    """A file uploaded for import, waiting between its preview and its apply.
+
+    The preview page cannot post the file again, so its bytes wait here, in the
+    database every app process and host shares, under an unguessable token the
+    page carries (never the pk). Only `owner` may apply or discard it. Applying
+    claims the row in the import's own transaction (tasks.stash.apply): the same
+    upload is imported once, however many times it is posted.
+    """
+
+    token = models.CharField(max_length=64, unique=True, default=_new_upload_token, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_uploads"
+    )
+    name = models.CharField(max_length=255, help_text="The uploaded file's name.")
+    data = models.BinaryField(help_text="The file's bytes; emptied once it is imported.")
+    size = models.PositiveIntegerField(help_text="The file's size in bytes.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    imported = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many runs applying it created."
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["owner", "applied_at"], name="importupload_owner_pending")]
+
+    def __str__(self):
+        return self.name

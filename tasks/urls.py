@@ -11,6 +11,7 @@ urlpatterns = [
     path("runs/export/<str:fmt>/", views.runs_export, name="runs-export-as"),
     path("runs/import/", views.run_import, name="run-import"),
     path("runs/import/apply/", views.run_import_apply, name="run-import-apply"),
+    path("runs/import/discard/", views.run_import_discard, name="run-import-discard"),
     path("schema.json", views.config_schema, name="schema"),
     path("runs/preview.json", views.run_preview, name="run-preview"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),

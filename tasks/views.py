@@ -1,8 +1,3 @@
-import secrets
-import tempfile
-import time
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -10,6 +5,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,10 +21,11 @@ from tasks import (
     querystrings,
     schema,
     services,
+    stash,
 )
 from tasks.downloads import attachment
 from tasks.forms import ExportForm, ImportForm, TaskRunForm
-from tasks.models import EditConflict, TaskRun
+from tasks.models import EditConflict, ImportUpload, TaskRun
 from tasks.pagination import CappedPaginator
 
 
@@ -477,37 +474,26 @@ def config_schema(request):
 
 
 # -- Import: upload and preview, then apply the same file ------------------------------
-# The preview page cannot post the file again, so the upload waits in a private
-# temporary folder under a random token that only this session knows.
-
-_STASH = Path(tempfile.gettempdir()) / "taskadmin-imports"
-_STASH_HOURS = 24
+# The preview page cannot post the file again, so the upload waits in the
+# database (tasks.stash) under a random token that only its owner may use.
 
 
-def _stash(request, name, data):
-    _STASH.mkdir(mode=0o700, exist_ok=True)
-    for old in _STASH.iterdir():
-        if old.stat().st_mtime < time.time() - _STASH_HOURS * 3600:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(16)
-    (_STASH / token).write_bytes(data)
-    request.session.setdefault("imports", {})[token] = name
-    request.session.modified = True
-    return token
+def _get_upload(request, token):
+    """The user's waiting upload (404 for someone else's); raises as stash.get does."""
+    try:
+        return stash.get(request.user, token)
+    except ImportUpload.DoesNotExist:
+        raise Http404("No such upload.") from None
 
 
-def _unstash(request, token):
-    name = request.session.get("imports", {}).get(token)
-    path = _STASH / token
-    if not name or not path.is_file():
-        return None, None
-    return name, path.read_bytes()
-
-
-def _forget(request, token):
-    request.session.get("imports", {}).pop(token, None)
-    request.session.modified = True
-    (_STASH / token).unlink(missing_ok=True)
+def _already_applied(request, error):
+    messages.info(
+        request,
+        format_html(
+            '{} <a href="{}">See the task runs.</a>', str(error), reverse("tasks:run-list")
+        ),
+    )
+    return redirect("tasks:run-import")
 
 
 @login_required
@@ -519,21 +505,40 @@ def run_import(request):
         data = upload.read()
         try:
             batch = importing.preview(importing.parse(upload.name, data))
-        except importing.ImportFailure as error:
+            waiting = stash.put(request.user, upload.name, data)
+        except (importing.ImportFailure, stash.StashFull) as error:
             form.add_error("file", str(error))
         else:
-            token = _stash(request, upload.name, data)
-            return _render_preview(request, batch, token)
-    return render(request, "tasks/run_import.html", {"form": form})
+            return _render_preview(request, batch, waiting)
+    elif request.method == "GET" and "token" in request.GET:
+        # An earlier upload, opened again from the list of waiting ones.
+        try:
+            waiting = _get_upload(request, request.GET["token"])
+            batch = importing.preview(importing.parse(waiting.name, bytes(waiting.data)))
+        except stash.AlreadyApplied as error:
+            return _already_applied(request, error)
+        except (stash.UploadGone, importing.ImportFailure) as error:
+            messages.error(request, str(error))
+            return redirect("tasks:run-import")
+        return _render_preview(request, batch, waiting)
+    return render(
+        request,
+        "tasks/run_import.html",
+        {
+            "form": form,
+            "waiting": stash.pending(request.user),
+            "expiry_hours": settings.TASKADMIN_IMPORT_EXPIRY_HOURS,
+        },
+    )
 
 
-def _render_preview(request, batch, token, ticked=()):
+def _render_preview(request, batch, upload, ticked=()):
     return render(
         request,
         "tasks/run_import_preview.html",
         {
             "batch": batch,
-            "token": token,
+            "token": upload.token,
             "ticked": set(ticked),
             "new": batch.count(importing.NEW),
             "identical": batch.count(importing.IDENTICAL),
@@ -546,27 +551,29 @@ def _render_preview(request, batch, token, ticked=()):
 @permission_required(["tasks.view_taskrun", "tasks.add_taskrun"], raise_exception=True)
 @require_POST
 def run_import_apply(request):
-    token = request.POST.get("token", "")
-    name, data = _unstash(request, token)
-    if data is None:
-        messages.error(request, "That upload has expired; choose the file again.")
-        return redirect("tasks:run-import")
     try:
-        batch = importing.parse(name, data)
-        result = importing.apply(
+        upload = _get_upload(request, request.POST.get("token", ""))
+        name = upload.name
+        batch = importing.parse(name, bytes(upload.data))
+        result = stash.apply(
+            upload,
             batch,
             only_valid=request.POST.get("mode") == "valid",
             by=request.user,
             acknowledged=request.POST.getlist("acknowledge"),
         )
+    except stash.AlreadyApplied as error:
+        return _already_applied(request, error)
+    except stash.UploadGone as error:
+        messages.error(request, str(error))
+        return redirect("tasks:run-import")
     except importing.ImportFailure as error:
-        _forget(request, token)
+        stash.discard(upload)
         messages.error(request, str(error))
         return redirect("tasks:run-import")
     except importing.ImportRefused as error:
         messages.error(request, str(error))
-        return _render_preview(request, error.batch, token, request.POST.getlist("acknowledge"))
-    _forget(request, token)
+        return _render_preview(request, error.batch, upload, request.POST.getlist("acknowledge"))
     count = len(result.created)
     messages.success(
         request,
@@ -574,6 +581,20 @@ def run_import_apply(request):
         f" skipped {result.identical} identical, {result.invalid} invalid.",
     )
     return redirect("tasks:run-list")
+
+
+@login_required
+@permission_required(["tasks.view_taskrun", "tasks.add_taskrun"], raise_exception=True)
+@require_POST
+def run_import_discard(request):
+    try:
+        upload = _get_upload(request, request.POST.get("token", ""))
+    except (stash.UploadGone, stash.AlreadyApplied) as error:
+        messages.info(request, str(error))
+    else:
+        stash.discard(upload)
+        messages.success(request, f"Discarded {upload.name}; nothing was imported from it.")
+    return redirect("tasks:run-import")
 
 
 def _list_url(request):
