@@ -7,7 +7,13 @@ from django.utils.html import format_html
 
 from tasks import costs, exporting, importing, money, rules, services
 from tasks.conflicts import Conflict
-from tasks.fields import DurationSecondsField, JSONObjectField, TagsInput
+from tasks.fields import (
+    AmountField,
+    DurationSecondsField,
+    JSONObjectField,
+    TagsInput,
+    WholeNumberField,
+)
 from tasks.models import TaskRun
 
 
@@ -38,6 +44,10 @@ class TaskRunForm(forms.ModelForm):
         fields = TaskRun.EDITABLE_FIELDS
         field_classes = {
             **dict.fromkeys(TaskRun.DURATION_FIELDS, DurationSecondsField),
+            **dict.fromkeys(
+                (*TaskRun.LIMIT_FIELDS, "estimated_minutes", "planned_units"), WholeNumberField
+            ),
+            "task_reward": AmountField,
             "aux_parameters": JSONObjectField,
         }
         error_messages = _model_error_messages()

@@ -14,6 +14,7 @@ from tasks.providers import LIVE_PROVIDERS, Architect, Blueprint, Provider
 from tasks.tags import normalize_tags, split_tags
 from tasks.validators import (
     fits_an_integer_column,
+    is_of_kind,
     text_problem,
     validate_blueprint_path,
     validate_json_object,
@@ -22,6 +23,7 @@ from tasks.validators import (
     validate_storable_text,
     validate_tags,
     validate_task_name,
+    wrong_type_message,
 )
 
 NO_NEGATIVE_LIMIT = "Use 0 for no limit: a negative limit would block every worker."
@@ -38,6 +40,15 @@ def _snapshot(values):
         name: copy.deepcopy(value) if isinstance(value, dict | list) else value
         for name, value in values.items()
     }
+
+
+_KIND_OF = {
+    models.BooleanField: "boolean",
+    models.PositiveIntegerField: "integer",
+    models.DecimalField: "number",
+    models.CharField: "string",
+    models.TextField: "string",
+}
 
 
 class EditConflict(Exception):
@@ -377,6 +388,14 @@ class TaskRun(models.Model):
         "no_submission_patience",
         "submission_timeout",
     )
+    # The free-text fields (not the choices): stored without surrounding spaces.
+    STRIPPED_FIELDS = (
+        "task_name",
+        "task_title",
+        "task_description",
+        "post_install_script",
+        "blueprint_source",
+    )
     LIMIT_FIELDS = ("allowed_concurrent", "maximum_units_per_worker", "max_num_concurrent_units")
     # A reward above this, per unit in the provider's currency, is allowed but
     # likely a typo: a warning (tasks/rules.py) asks for a tick before saving.
@@ -463,6 +482,35 @@ class TaskRun(models.Model):
         )
         return run
 
+    def clean_fields(self, exclude=None):
+        # Django's fields convert what they are given ("12" -> 12, 1.5 -> 1,
+        # True -> 1, 5 -> "5"): a value of another type is refused instead, as the
+        # import refuses it, so no path stores something other than what it was
+        # given. Forms hand over values they have parsed already.
+        exclude = set(exclude or ())
+        # Normalised first, so the field checks (max_length) see what is stored.
+        self._normalize()
+        errors = {}
+        for name in self.EDITABLE_FIELDS:
+            value = getattr(self, name)
+            kind = _KIND_OF.get(type(self._meta.get_field(name)))
+            if name in exclude or value is None or kind is None or is_of_kind(kind, value):
+                continue
+            errors[name] = [ValidationError(wrong_type_message(kind, value), code="wrong_type")]
+        if "aux_parameters" not in exclude and self.aux_parameters not in EMPTY_VALUES:
+            # Before Django's JSONField.validate, which fails outright on what
+            # json.dumps cannot write (an integer of 5,000 digits).
+            try:
+                validate_json_object(self.aux_parameters)
+            except ValidationError as error:
+                errors["aux_parameters"] = error.error_list
+        try:
+            super().clean_fields(exclude=exclude | set(errors))
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self):
         self._normalize()
         self._refuse_config_change_when_locked()
@@ -492,8 +540,14 @@ class TaskRun(models.Model):
 
     def _normalize(self):
         # Every path (forms, admin, import, shell) stores text the same way:
-        # tags cleaned up, and line breaks as "\n" whatever the browser sent.
-        self.task_tags = normalize_tags(self.task_tags)
+        # tags cleaned up, free text without spaces around it (a form strips
+        # what it is posted), and line breaks as "\n" whatever the browser sent.
+        for name in self.STRIPPED_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, value.strip())
+        if isinstance(self.task_tags, str):
+            self.task_tags = normalize_tags(self.task_tags)
         if isinstance(self.task_description, str):
             self.task_description = self.task_description.replace("\r\n", "\n").replace("\r", "\n")
 
