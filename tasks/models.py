@@ -488,8 +488,8 @@ class TaskRun(models.Model):
         # import refuses it, so no path stores something other than what it was
         # given. Forms hand over values they have parsed already.
         exclude = set(exclude or ())
-        # Normalised first, so the field checks (max_length) see what is stored.
-        self._normalize()
+        # Stripped first, so the field checks (max_length) see what is stored.
+        self._strip()
         errors = {}
         for name in self.EDITABLE_FIELDS:
             value = getattr(self, name)
@@ -542,14 +542,18 @@ class TaskRun(models.Model):
         # Every path (forms, admin, import, shell) stores text the same way:
         # tags cleaned up, free text without spaces around it (a form strips
         # what it is posted), and line breaks as "\n" whatever the browser sent.
-        for name in self.STRIPPED_FIELDS:
-            value = getattr(self, name)
-            if isinstance(value, str):
-                setattr(self, name, value.strip())
+        self._strip()
         if isinstance(self.task_tags, str):
             self.task_tags = normalize_tags(self.task_tags)
         if isinstance(self.task_description, str):
             self.task_description = self.task_description.replace("\r\n", "\n").replace("\r", "\n")
+
+    def _strip(self):
+        # Text of only spaces is left as it is, for its field to refuse by name.
+        for name in self.STRIPPED_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) and value.strip():
+                setattr(self, name, value.strip())
 
     def _claim_next_version(self):
         """Move the stored version from ours to the next, or raise EditConflict.

@@ -29,7 +29,7 @@ import os
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -43,6 +43,7 @@ from tasks.providers import (
     PROLIFIC_MINUTES_ARGUMENT,
     Provider,
 )
+from tests.conftest import VALID_RUN, form_data
 from tests.strategies import task_configs
 
 SCALE = float(os.environ.get("VERDICT_EXAMPLES", "1"))
@@ -558,12 +559,88 @@ def test_a_valid_config_is_stored_the_same_through_every_path(
     assert row_saved(clean_slate, lambda: save_by_import(editor, values)) == reference
 
 
+# -- What the verdicts found: each was a disagreement between paths or a failure --------
+
+
+def service_errors(editor, **overrides):
+    run = TaskRun(**{**VALID_RUN, **overrides})
+    with pytest.raises(ValidationError) as refused:
+        services.run_save(run, by=editor, via="test")
+    return refused.value.message_dict
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"task_reward": "abc", "estimated_minutes": 5}, "task_reward"),
+        ({"task_reward": Decimal(100), "estimated_minutes": "x"}, "estimated_minutes"),
+    ],
+)
+def test_a_prolific_run_given_text_for_a_number_is_refused_not_a_crash(editor, overrides, field):
+    # The Prolific rate rule compared the text with a number: a TypeError.
+    errors = service_errors(editor, provider="prolific", **overrides)
+
+    assert set(errors) == {field}
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("allowed_concurrent", 1.5, "Must be a whole number such as 1800, not 1.5."),
+        ("allowed_concurrent", 1800.0, "Must be a whole number such as 1800, not 1800.0."),
+        ("submission_timeout", True, "Must be a whole number such as 1800, not true."),
+        ("planned_units", "5", 'Must be a whole number such as 1800, not "5".'),
+        ("task_reward", "0.50", 'Must be a number such as 0.5, not "0.50".'),
+        ("task_title", 5, "Must be text, not 5."),
+        ("force_rebuild", "yes", 'Must be true or false, not "yes".'),
+    ],
+)
+def test_the_service_refuses_a_value_of_another_type_as_the_import_does(
+    editor, field, value, message
+):
+    # Django's fields converted them silently (1.5 was saved as 1, True as 1);
+    # the import refused each with this message.
+    assert service_errors(editor, **{field: value}) == {field: [message]}
+    document = {"mephisto": {"task": {**VALID_RUN, "task_reward": 0.5, field: value}}}
+    if field in TaskRun.CONFIG_FIELDS:
+        (doc,) = importing.parse("run.json", json.dumps(document).encode()).documents
+        assert doc.errors == [f"{field}: {message}"]
+
+
+@pytest.mark.parametrize("field", ["allowed_concurrent", "estimated_minutes", "planned_units"])
+@pytest.mark.parametrize("typed", [NOT_ASCII_DIGITS, "1_000", "5.0", "²"])
+def test_whole_numbers_are_typed_in_ascii_digits_as_a_config_file_writes_them(
+    editor_client, field, typed
+):
+    # int() reads "١٢" and "1_000", and Django's IntegerField drops ".0": the form
+    # saved what no config file (and so no import) can hold.
+    response = editor_client.post(reverse("tasks:run-create"), form_data(**{field: typed}))
+
+    assert response.context["form"].errors[field] == ["Enter a whole number."]
+
+
+@pytest.mark.parametrize("typed", ["١", "0_5", "٠.٥"])
+def test_a_reward_is_typed_in_ascii_digits(editor_client, typed):
+    response = editor_client.post(reverse("tasks:run-create"), form_data(task_reward=typed))
+
+    assert response.context["form"].errors["task_reward"] == ["Enter a number."]
+
+
+def test_aux_parameters_with_a_number_too_long_to_write_is_refused_by_the_service(editor):
+    # Django's JSONField.validate failed with ValueError (json.dumps of 5,000 digits).
+    errors = service_errors(editor, aux_parameters={"big": 10**5000})
+
+    assert errors == {"aux_parameters": ["Numbers must have at most 4,300 digits."]}
+
+
+def test_the_live_preview_names_each_warning_by_its_code(editor_client):
+    response = editor_client.post(reverse("tasks:run-preview"), form_data(task_reward="60"))
+
+    assert [w["code"] for w in response.json()["warnings"]] == ["reward_above_confirm_threshold"]
+
+
 def test_how_many_configs_were_tried():
     """Not a check: the count the two tests above tried in this session, on -s."""
     print(f"\nverdicts: {TRIED['configs']} configs through 5 paths,", end=" ")
     print(f"{TRIED['valid']} valid ones saved through 4")
 
-
-# Unused import guard for NON_FIELD_ERRORS: the service and the forms put a rule that
-# names no field there, and it counts as a field in error like any other.
-assert NON_FIELD_ERRORS == "__all__"
