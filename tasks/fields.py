@@ -1,6 +1,7 @@
 """Form fields for the config's special inputs. They parse and display; the model validates."""
 
 import json
+import re
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -55,6 +56,32 @@ class DurationSecondsField(forms.IntegerField):
             return parse_duration(value)
         except ValueError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+# Django's number fields read more than people type: int() and Decimal() accept
+# other scripts' digits ("١٢") and underscores ("1_000"), and IntegerField drops a
+# trailing ".0". A config file cannot hold those (the import refuses them), so the
+# form refuses them too, with the field's own "invalid" message.
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number in ASCII digits, as a config file writes it."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not _WHOLE_NUMBER.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class AmountField(forms.DecimalField):
+    """A decimal number in ASCII digits (0.50, 70, 1e2), as a config file writes it."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not _NUMBER.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 class JSONObjectField(forms.JSONField):

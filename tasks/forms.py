@@ -8,11 +8,13 @@ from django.utils.html import format_html
 from tasks import costs, exporting, importing, launch_args, money, rules, services
 from tasks.conflicts import Conflict
 from tasks.fields import (
+    AmountField,
     ChoiceNameInput,
     DurationSecondsField,
     JSONListField,
     JSONObjectField,
     TagsInput,
+    WholeNumberField,
 )
 from tasks.models import TaskRun
 
@@ -45,8 +47,12 @@ class TaskRunForm(forms.ModelForm):
         field_classes = {
             **dict.fromkeys(TaskRun.DURATION_FIELDS, DurationSecondsField),
             **dict.fromkeys(
+                (*TaskRun.LIMIT_FIELDS, "estimated_minutes", "planned_units"), WholeNumberField
+            ),
+            **dict.fromkeys(
                 ("aux_parameters", *TaskRun.SECTION_FIELDS, "top_level"), JSONObjectField
             ),
+            "task_reward": AmountField,
             "defaults": JSONListField,
         }
         error_messages = _model_error_messages()

@@ -39,7 +39,7 @@ from tasks.providers import (
     PROLIFIC_MINUTES_ARGUMENT,
     Provider,
 )
-from tasks.validators import MAX_NESTING, validate_json_object
+from tasks.validators import MAX_NESTING, validate_json_object, wrong_type_message
 
 NEW, IDENTICAL, INVALID = "new", "identical", "invalid"
 # A file may wrap aux_parameters in a list of documents, a document, `mephisto`
@@ -753,14 +753,6 @@ def validate(source, task, *, escaped=False, origin=None):
     return Document(source, run=run, status=NEW)
 
 
-_KINDS = {
-    "integer": "a whole number such as 1800",
-    "number": "a number such as 0.5",
-    "boolean": "true or false",
-    "string": "text",
-}
-
-
 def _type_error(kind, value):
     expected = kind if isinstance(kind, str) else kind[0]
     if kind == "object":
@@ -783,10 +775,7 @@ def _type_error(kind, value):
         ok = False  # NaN, .inf, 1e400: no reward or duration is infinite
     if ok:
         return None
-    shown = json.dumps(value, ensure_ascii=False, default=str)
-    if len(shown) > 40:
-        shown = shown[:39] + "…"
-    return f"Must be {_KINDS[expected]}, not {shown}."
+    return wrong_type_message(expected, value)
 
 
 def _kind(value):

@@ -14,9 +14,10 @@ from simple_history.models import HistoricalRecords
 from tasks import hydra, money
 from tasks.defaults_list import LAUNCH_GROUPS, launch_defaults
 from tasks.providers import LIVE_PROVIDERS, Provider
-from tasks.tags import is_clean, normalize_tags, split_tags
+from tasks.tags import split_tags, tidy_tags
 from tasks.validators import (
     fits_an_integer_column,
+    is_of_kind,
     text_problem,
     validate_blueprint_path,
     validate_choice_name,
@@ -28,6 +29,7 @@ from tasks.validators import (
     validate_storable_text,
     validate_tags,
     validate_top_level,
+    wrong_type_message,
 )
 
 NO_NEGATIVE_LIMIT = "Use 0 for no limit: a negative limit would block every worker."
@@ -44,6 +46,15 @@ def _snapshot(values):
         name: copy.deepcopy(value) if isinstance(value, dict | list) else value
         for name, value in values.items()
     }
+
+
+_KIND_OF = {
+    models.BooleanField: "boolean",
+    models.PositiveIntegerField: "integer",
+    models.DecimalField: "number",
+    models.CharField: "string",
+    models.TextField: "string",
+}
 
 
 class EditConflict(Exception):
@@ -466,6 +477,14 @@ class TaskRun(models.Model):
         "no_submission_patience",
         "submission_timeout",
     )
+    # The free-text fields (not the choices): stored without surrounding spaces.
+    STRIPPED_FIELDS = (
+        "task_name",
+        "task_title",
+        "task_description",
+        "post_install_script",
+        "blueprint_source",
+    )
     LIMIT_FIELDS = ("allowed_concurrent", "maximum_units_per_worker", "max_num_concurrent_units")
     # Text a person writes for workers: typed in the form it is literal text
     # (a "${" in it is escaped in every export); only a config file can make
@@ -560,6 +579,35 @@ class TaskRun(models.Model):
         )
         return run
 
+    def clean_fields(self, exclude=None):
+        # Django's fields convert what they are given ("12" -> 12, 1.5 -> 1,
+        # True -> 1, 5 -> "5"): a value of another type is refused instead, as the
+        # import refuses it, so no path stores something other than what it was
+        # given. Forms hand over values they have parsed already.
+        exclude = set(exclude or ())
+        # Stripped first, so the field checks (max_length) see what is stored.
+        self._strip()
+        errors = {}
+        for name in self.EDITABLE_FIELDS:
+            value = getattr(self, name)
+            kind = _KIND_OF.get(type(self._meta.get_field(name)))
+            if name in exclude or value is None or kind is None or is_of_kind(kind, value):
+                continue
+            errors[name] = [ValidationError(wrong_type_message(kind, value), code="wrong_type")]
+        if "aux_parameters" not in exclude and self.aux_parameters not in EMPTY_VALUES:
+            # Before Django's JSONField.validate, which fails outright on what
+            # json.dumps cannot write (an integer of 5,000 digits).
+            try:
+                validate_json_object(self.aux_parameters)
+            except ValidationError as error:
+                errors["aux_parameters"] = error.error_list
+        try:
+            super().clean_fields(exclude=exclude | set(errors))
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self):
         self._normalize()
         self._refuse_config_change_when_locked()
@@ -603,12 +651,14 @@ class TaskRun(models.Model):
 
     def _normalize(self):
         # Every path (forms, admin, import, shell) stores text the same way:
-        # line breaks as "\n" whatever the browser sent; a draft's tags
-        # without blanks and duplicates (a launched run's record is what ran,
-        # and tags with nothing to drop are kept exactly as written).
+        # free text without spaces around it (a form strips what it is posted),
+        # line breaks as "\n" whatever the browser sent; a draft's tags without
+        # blanks and duplicates (a launched run's record is what ran, and tags
+        # with nothing to drop are kept exactly as written).
+        self._strip()
         draft = self.status == self.Status.DRAFT
-        if draft and isinstance(self.task_tags, str) and not is_clean(self.task_tags):
-            self.task_tags = normalize_tags(self.task_tags)
+        if draft and isinstance(self.task_tags, str):
+            self.task_tags = tidy_tags(self.task_tags)
         if isinstance(self.task_description, str):
             self.task_description = self.task_description.replace("\r\n", "\n").replace("\r", "\n")
         interpolated = {name for name in self.CONFIG_FIELDS if name in (self.interpolated or ())}
@@ -626,6 +676,13 @@ class TaskRun(models.Model):
                 self.defaults,
                 {group: getattr(self, group) for group in LAUNCH_GROUPS},
             )
+
+    def _strip(self):
+        # Text of only spaces is left as it is, for its field to refuse by name.
+        for name in self.STRIPPED_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) and value.strip():
+                setattr(self, name, value.strip())
 
     def _claim_next_version(self):
         """Move the stored version from ours to the next, or raise EditConflict.

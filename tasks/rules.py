@@ -56,8 +56,13 @@ def _usable(run, name):
     value = getattr(run, name)
     if value in (None, ""):
         return False
+    field = TaskRun._meta.get_field(name)
     try:
-        TaskRun._meta.get_field(name).run_validators(value)
+        # A value of another type ("abc" for a reward, given to the model
+        # directly) is its field's error too, and comparing it would fail.
+        if field.to_python(value) != value:
+            return False
+        field.run_validators(value)
     except ValidationError:
         return False
     return True

@@ -51,17 +51,21 @@ def split_tags(text):
     return read_tags(text).tags
 
 
-def is_clean(text):
-    """True when cleaning `text` up would drop nothing: no blank, no duplicate,
-    no stray comma or space at either end. Such text is kept exactly as written."""
-    reading = read_tags(text)
+def tidy_tags(text):
+    """`text` as saved: kept as written (bar the spaces around it) when cleaning it
+    up would drop nothing, "static,task,testing" say; else normalize_tags(text).
+
+    Nothing to drop: no blank, no duplicate, and no tag with spaces to collapse.
+    """
     stripped = text.strip()
-    return (
+    reading = read_tags(stripped)
+    parts = stripped.split(",")
+    clean = (
         not reading.duplicates
         and not reading.blanks
-        and stripped == text
-        and not stripped.endswith(",")
+        and all(part.strip() and " ".join(part.split()) == part.strip() for part in parts)
     )
+    return stripped if clean else normalize_tags(text)
 
 
 def normalize_tags(text):

@@ -3,11 +3,14 @@
 import json
 import math
 import re
+import sys
+from decimal import Decimal
 from pathlib import PurePosixPath
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 
+from tasks.hydra import too_long_to_print
 from tasks.tags import split_tags
 
 # A config group option's name, as Hydra finds it among the config files.
@@ -97,6 +100,37 @@ def validate_json_object(value):
         raise ValidationError(problem, code="unstorable_json")
 
 
+# What a config value must be, said the same way by the model and the import.
+KINDS = {
+    "integer": "a whole number such as 1800",
+    "number": "a number such as 0.5",
+    "boolean": "true or false",
+    "string": "text",
+}
+
+
+def wrong_type_message(kind, value):
+    """ "Must be a whole number such as 1800, not 1.5." for a value not of `kind`."""
+    shown = json.dumps(value, ensure_ascii=False, default=str)
+    if len(shown) > 40:
+        shown = shown[:39] + "…"
+    return f"Must be {KINDS[kind]}, not {shown}."
+
+
+def is_of_kind(kind, value):
+    """Whether `value` is a config value of `kind` as Python holds it (a reward as a
+    Decimal or an int; never a bool for a number)."""
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "integer":
+        return isinstance(value, int)
+    if kind == "number":
+        return isinstance(value, int | Decimal)
+    return isinstance(value, str)
+
+
 UNSTORABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
 UNSTORABLE_TEXT_MESSAGE = (
     "Text cannot contain the NUL character (\\u0000) or an unpaired"
@@ -145,6 +179,8 @@ def _json_problem(value):
             pending.extend((child, level + 1) for child in item.values())
         elif isinstance(item, list):
             pending.extend((child, level + 1) for child in item)
+        elif isinstance(item, int) and too_long_to_print(item):
+            return f"Numbers must have at most {sys.get_int_max_str_digits():,} digits."
         elif isinstance(item, float) and not math.isfinite(item):
             return "Numbers must be finite: NaN, Infinity and values beyond 1e308 are not JSON."
         elif isinstance(item, str) and UNSTORABLE_TEXT.search(item):

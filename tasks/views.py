@@ -222,6 +222,7 @@ def run_preview(request, pk=None):
             ],
             "warnings": [
                 {
+                    "code": warning.code,
                     "field": warning.field,
                     "label": form[warning.field].label,
                     "message": warning.message,

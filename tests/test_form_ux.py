@@ -162,6 +162,7 @@ def test_preview_lists_the_warnings_to_tick_but_still_shows_the_export(editor_cl
     assert answer["errors"] == []
     assert answer["warnings"] == [
         {
+            "code": "reward_above_confirm_threshold",
             "field": "task_reward",
             "label": "Task reward",
             "message": "$75.00 per unit is more than $50.00: make sure it is not a typo before"

@@ -128,6 +128,16 @@ def test_task_name_of_only_spaces_is_refused():
     assert errors_for(task_name="   ")["task_name"] == ["This field cannot be only spaces."]
 
 
+@pytest.mark.parametrize("field", TaskRun.STRIPPED_FIELDS)
+def test_spaces_around_free_text_are_dropped_as_the_form_drops_them(db, field):
+    # Found by tests/test_verdicts.py: " \\" was saved as "\\" by the form and as
+    # " \\" by the import and the service.
+    values = {"task_name": "pilot", "post_install_script": "setup.sh", "blueprint_source": "a.html"}
+    run = TaskRun(**{**VALID_RUN, field: f" \t{values.get(field, 'Some text')}\n "})
+    run.full_clean()
+    assert getattr(run, field) == values.get(field, "Some text")
+
+
 @pytest.mark.parametrize("field", ["task_title", "task_description", "task_tags"])
 def test_required_text_that_is_empty_is_refused(field):
     assert errors_for(**{field: ""})[field] == ["This field cannot be blank."]

@@ -125,6 +125,11 @@ ROUTES = {
         False,
     ),
     "tasks:run-import-apply": (_import, True),
+    # Discarding an upload waiting for its import changes no run.
+    "tasks:run-import-discard": (
+        lambda c, d, lr: c.post(reverse("tasks:run-import-discard"), {"token": "x"}),
+        False,
+    ),
     "tasks:run-preview": (
         lambda c, d, lr: c.post(reverse("tasks:run-preview"), form_data(task_title="P")),
         False,

@@ -1,6 +1,7 @@
 """The list and detail pages in a real browser: clone, export, what a viewer may do."""
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from django.urls import reverse
@@ -47,7 +48,7 @@ def test_clone_from_the_list_change_one_field_and_save_lists_both_with_origin(
 
 def test_export_selected_from_the_list_downloads_the_ticked_runs(page, log_in, viewer, make_run):
     make_run(task_title="First")
-    make_run(task_title="Second", task_reward="1.25")
+    make_run(task_title="Second", task_reward=Decimal("1.25"))
     make_run(task_title="Third")
     log_in(viewer)
     page.goto(reverse("tasks:run-list"))
