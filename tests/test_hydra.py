@@ -220,9 +220,15 @@ json_values = st.recursive(
     | st.integers(-(10**20), 10**20)
     | st.floats(allow_nan=False)
     | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.from_regex(hydra.DICT_KEY, fullmatch=True), children, max_size=4).filter(
-        lambda value: not any(key.lower() in {"null", "true", "false", "inf", "nan"} for key in value)
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.from_regex(hydra.DICT_KEY, fullmatch=True).filter(
+                lambda key: key.lower() not in {"null", "true", "false", "inf", "nan"}
+            ),
+            children,
+            max_size=4,
+        )
     ),
     max_leaves=12,
 )
@@ -306,7 +312,7 @@ def test_yaml_with_a_key_given_twice_is_refused_as_omegaconf_refuses_it():
 def test_several_yaml_documents_are_read_in_order_with_one_alias_limit():
     assert hydra.load_yaml_documents("a: 1\n---\nb: 2\n") == [{"a": 1}, {"b": 2}]
     assert hydra.load_yaml_documents("a: 1\n") == [{"a": 1}]
-    documents = "".join(f"---\na: &a 1\nb: [*a, *a, *a]\n" for _ in range(7))
+    documents = "".join("---\na: &a 1\nb: [*a, *a, *a]\n" for _ in range(7))
     with pytest.raises(hydra.YAMLError, match="more than 20 YAML aliases"):
         hydra.load_yaml_documents(documents)
     with pytest.raises(hydra.YAMLError, match="expected a single document"):
