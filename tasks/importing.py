@@ -169,7 +169,7 @@ def _read_file(batch, name, data, *, in_zip):
         return _read_json_lines(batch, name, text)
     if suffix not in (".yaml", ".yml") and stripped[:1] in ("{", "["):
         return _read_json(batch, name, text)
-    if re.match(r"""['"+]*mephisto[./]""", stripped):
+    if re.match(r"""['"+~]*mephisto[./]""", stripped):
         return _read_overrides(batch, name, text)
     return _read_yaml(batch, name, text)
 
