@@ -8,11 +8,16 @@ Three layers, each with its own escaping rules (from Hydra's and OmegaConf's gra
 - The shell reads the whole `key=value` argument, quoted with shlex.
 """
 
+import functools
 import re
 import shlex
 import sys
 
 import yaml
+from hydra._internal.grammar import grammar_functions
+from hydra.core.override_parser.overrides_parser import OverridesParser, create_functions
+from hydra.errors import OverrideParseException
+from omegaconf._utils import get_yaml_loader
 
 MISSING = "???"  # OmegaConf's "missing value"
 
@@ -147,9 +152,16 @@ class YAMLError(ValueError):
     pass
 
 
-class BoundedSafeLoader(yaml.SafeLoader):
-    """SafeLoader that refuses documents with many aliases (a "billion laughs" bomb)
-    or a key given twice, and reads integers too long for Python as LongInteger."""
+# OmegaConf (so Hydra and Mephisto) reads YAML with its own loader: PyYAML's
+# SafeLoader, but `1e-1` and `1e5` are floats and `2024-01-15` is text (no
+# timestamps), and a key given twice is refused. Reading with the same class
+# gives the same values. (It is in omegaconf._utils, hence the pinned version.)
+_OmegaConfLoader = get_yaml_loader()
+
+
+class BoundedSafeLoader(_OmegaConfLoader):
+    """OmegaConf's loader that refuses documents with many aliases (a "billion laughs"
+    bomb) or a key given twice, and reads integers too long for Python as LongInteger."""
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -194,6 +206,14 @@ class BoundedSafeLoader(yaml.SafeLoader):
         return value
 
 
+# OmegaConf's loader also builds pathlib paths from `!!python/object/apply:pathlib.Path`
+# tags; no config value Taskadmin keeps is a path object, so those tags are refused
+# like every other python/ tag.
+BoundedSafeLoader.yaml_constructors = {
+    tag: constructor
+    for tag, constructor in _OmegaConfLoader.yaml_constructors.items()
+    if tag is None or not tag.startswith("tag:yaml.org,2002:python/")
+}
 BoundedSafeLoader.add_constructor("tag:yaml.org,2002:int", BoundedSafeLoader.construct_yaml_int)
 
 
@@ -204,9 +224,25 @@ def _shown_key(key):
 
 
 def load_yaml(text):
+    """The one document in `text`, read as OmegaConf reads it (YAMLError if not one)."""
     loader = BoundedSafeLoader(text)
     try:
         return loader.get_single_data()
+    except yaml.YAMLError as error:
+        raise YAMLError(f"not valid YAML: {_one_line(error)}") from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_documents(text):
+    """Every document in `text` (`---` between them), each read as OmegaConf reads one;
+    the alias limit is for the whole text."""
+    loader = BoundedSafeLoader(text)
+    try:
+        documents = []
+        while loader.check_data():
+            documents.append(loader.get_data())
+        return documents
     except yaml.YAMLError as error:
         raise YAMLError(f"not valid YAML: {_one_line(error)}") from None
     finally:
@@ -218,7 +254,25 @@ def _one_line(error):
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    """SafeDumper that writes a string plain only when both OmegaConf's loader and
+    PyYAML's read it back as that string: `1e5` (a float to OmegaConf) and
+    `2024-01-15` (a date to PyYAML) are quoted."""
+
+
+_Dumper.yaml_implicit_resolvers = {
+    first: list(
+        dict.fromkeys(
+            [
+                *yaml.SafeDumper.yaml_implicit_resolvers.get(first, []),
+                *_OmegaConfLoader.yaml_implicit_resolvers.get(first, []),
+            ]
+        )
+    )
+    for first in {
+        *yaml.SafeDumper.yaml_implicit_resolvers,
+        *_OmegaConfLoader.yaml_implicit_resolvers,
+    }
+}
 
 
 def _represent_str(dumper, text):
@@ -290,133 +344,190 @@ def format_override(key, value):
     return shlex.quote(f"{key}={format_value(value)}")
 
 
+# An overrides file is a launch command line (one argument is at most 128 KiB on
+# Linux), not a data file. Bounds on what Hydra's parser is given, measured:
+# shlex takes about 15 s per MB; Hydra's ANTLR parser about 1 s per MB, 0.2 ms
+# per override, and time growing with the square of a list's items (1,000 items
+# 0.1 s, 10,000 items 9 s); nesting past a few hundred levels is a RecursionError.
+MAX_OVERRIDES_CHARS = 100_000
+MAX_OVERRIDES = 1_000  # words in one file
+MAX_OVERRIDE_ITEMS = 1_000  # list/dict items in one value
+MAX_OVERRIDE_FILE_ITEMS = 10_000  # in one file
+# A guard for the recursion only: how deeply a value may nest is the model's
+# rule (validators.MAX_NESTING), so the import and the form agree.
+MAX_OVERRIDE_DEPTH = 100
+
+
+@functools.wraps(grammar_functions.shuffle)
+def _refuse_shuffle(*args, **kwargs):
+    raise ValueError("shuffle() gives a different order each time it is read; write the order")
+
+
+def _functions():
+    """Hydra's own override functions (casts, sort, sweeps), but shuffle() refused: a
+    config read twice must give the same value."""
+    functions = create_functions()
+    del functions.definitions["shuffle"], functions.functions["shuffle"]
+    functions.register("shuffle", _refuse_shuffle)
+    return functions
+
+
+_PARSER = OverridesParser(_functions())
+
+
 def split_overrides(text):
-    """[(key, value), ...] from a line of overrides as a shell would pass them to Hydra."""
+    """[(key, value), ...] read from shell words exactly as Hydra reads them.
+
+    The text is split into shell words (comments allowed), each word parsed by
+    Hydra's own override parser. A group choice keeps its key (`mephisto/provider`),
+    `+key` and `++key` set the key as `key` does; a deletion (`~key`), a sweep
+    (`a=1,2`, `choice(...)`, `range(...)`, `glob(...)`) or anything that is not
+    one plain value is refused with an OverrideError naming the word or key.
+    """
+    if len(text) > MAX_OVERRIDES_CHARS:
+        raise OverrideError(
+            f"{len(text):,} characters; an overrides file is a launch command line of at most"
+            f" {MAX_OVERRIDES_CHARS:,}. Export long values as YAML or JSON instead."
+        )
     try:
         words = shlex.split(text, comments=True)
     except ValueError as error:
         raise OverrideError(f"cannot be read as shell words: {error}.") from None
-    pairs = []
+    if len(words) > MAX_OVERRIDES:
+        raise OverrideError(f"holds more than {MAX_OVERRIDES:,} overrides.")
+    pairs, items = [], 0
     for word in words:
-        key, sep, raw = word.partition("=")
-        if not sep or not re.fullmatch(r"\+{0,2}[A-Za-z_][\w./]*", key):
-            raise OverrideError(f"{word!r} is not a key=value override.")
-        pairs.append((key.lstrip("+"), parse_value(raw, key)))
+        key, value, count = _read_override(word)
+        items += count
+        if items > MAX_OVERRIDE_FILE_ITEMS:
+            raise OverrideError(
+                f"holds more than {MAX_OVERRIDE_FILE_ITEMS:,} list or dict items in all;"
+                " export as YAML or JSON instead."
+            )
+        pairs.append((key, value))
     return pairs
 
 
+def _read_override(word):
+    """(key, value, items) for one override word, read by Hydra's parser."""
+    if "=" not in word and not word.startswith("~"):
+        raise OverrideError(f"{_shown(word)} is not a key=value override.")
+    raw_key, _, raw_value = word.partition("=")
+    shown_key = _shown_key(raw_key.lstrip("+~"))
+    depth, items = _measure(raw_value)
+    if depth > MAX_OVERRIDE_DEPTH:
+        raise OverrideError(f"{shown_key}: nested too deeply.")
+    if items > MAX_OVERRIDE_ITEMS:
+        raise OverrideError(
+            f"{shown_key}: more than {MAX_OVERRIDE_ITEMS:,} list or dict items in one value;"
+            " export as YAML or JSON instead."
+        )
+    try:
+        [override] = _PARSER.parse_overrides([word])
+        value = override.value()
+    except OverrideParseException as error:
+        raise OverrideError(
+            f"{_shown(word)} is not a valid Hydra override: {_detail(error, word)}."
+        ) from None
+    except ValueError as error:
+        # Hydra calls int() on an integer literal: Python refuses one of more
+        # than sys.get_int_max_str_digits() digits.
+        digits = max(
+            (len(run) for run in re.findall(r"\d+", raw_value.replace("_", ""))), default=0
+        )
+        limit = sys.get_int_max_str_digits()
+        if not limit or digits <= limit:
+            raise OverrideError(f"{_shown(word)} is not a valid Hydra override: {error}.") from None
+        if not _INT.match(raw_value.strip()):
+            raise OverrideError(
+                f"{shown_key}: a number of {digits:,} digits is too long to read"
+                f" (at most {limit:,})."
+            ) from None
+        return raw_key.lstrip("+"), LongInteger(digits), items
+    except RecursionError:
+        raise OverrideError(f"{shown_key}: nested too deeply.") from None
+    key = override.key_or_group
+    if override.package is not None:
+        key = f"{key}@{override.package}"
+    if override.is_delete():
+        raise OverrideError(
+            f"{_shown(word)} deletes {_shown_key(key)}; an import reads values only: remove it."
+        )
+    if override.is_sweep_override() or not _is_plain(value):
+        raise OverrideError(_sweep_message(key, raw_value))
+    return key, value, items
+
+
 _INT = re.compile(r"[+-]?(0|[1-9](_?\d)*)\Z")
-_FLOAT = re.compile(r"[+-]?((\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?|inf|nan)\Z", re.IGNORECASE)
+_HYDRA_HINT = re.compile(r"\nSee https://hydra\.cc/\S+ for details\s*\Z")
+_LEXER_ERROR = "LexerNoViableAltException: "
 
 
-def parse_value(text, key="value"):
-    parser = _ValueParser(text, key)
-    value = parser.element(depth=0)
-    parser.skip_ws()
-    if parser.pos != len(text):
-        if text[parser.pos] == ",":
-            raise OverrideError(f"{key}: sweeps (a,b) are not supported; give one value.")
-        raise OverrideError(f"{key}: unexpected {text[parser.pos]!r} at position {parser.pos}.")
-    return value
-
-
-class _ValueParser:
-    """Hydra's value grammar, the parts a config needs: primitives, quoted strings, [..], {..}."""
-
-    # A guard for the recursion only: how deeply a value may nest is the
-    # model's rule (validators.MAX_NESTING), so the import and the form agree.
-    MAX_DEPTH = 100
-
-    def __init__(self, text, key):
-        self.text, self.key, self.pos = text, key, 0
-
-    def fail(self, what):
-        raise OverrideError(f"{self.key}: {what}")
-
-    def skip_ws(self):
-        while self.pos < len(self.text) and self.text[self.pos] in " \t":
-            self.pos += 1
-
-    def element(self, depth):
-        if depth > self.MAX_DEPTH:
-            self.fail("nested too deeply.")
-        self.skip_ws()
-        char = self.text[self.pos : self.pos + 1]
-        if char == "[":
-            return self.container(depth, "]", self.element)
-        if char == "{":
-            return dict(self.container(depth, "}", self.pair))
+def _detail(error, word):
+    """Hydra's message for `word`, on one line, without its own headline or link."""
+    message = _HYDRA_HINT.sub("", str(error))
+    message = message.removeprefix(f"Error parsing override '{word}'\n")
+    if message.startswith(_LEXER_ERROR):
+        # "LexerNoViableAltException: WORD\n    ^": the caret marks where in WORD.
+        caret = message.rpartition("\n")[2]
+        position = max(len(caret) - len(_LEXER_ERROR) - 1, 0)
+        char = word[position : position + 1]
         if char in ("'", '"'):
-            return self.quoted(char)
-        return self.primitive()
+            return f"the quote at position {position} is never closed"
+        return (
+            f"Hydra does not read {_shown(char)} at position {position} outside quotes;"
+            " quote the value"
+        )
+    return " ".join(message.split()).rstrip(".")
 
-    def container(self, depth, close, item):
-        self.pos += 1
-        items = []
-        self.skip_ws()
-        if self.text.startswith(close, self.pos):
-            self.pos += 1
-            return items
-        while True:
-            items.append(item(depth + 1))
-            self.skip_ws()
-            char = self.text[self.pos : self.pos + 1]
-            self.pos += 1
-            if char == close:
-                return items
-            if char != ",":
-                self.fail(f"expected ',' or '{close}' at position {self.pos - 1}.")
 
-    def pair(self, depth):
-        self.skip_ws()
-        match = re.compile(r"[^:,{}\[\]]*").match(self.text, self.pos)
-        key = match[0].strip()
-        self.pos = match.end()
-        if not self.text.startswith(":", self.pos) or not key:
-            self.fail(f"expected key: value at position {self.pos}.")
-        self.pos += 1
-        return key, self.element(depth)
+def _is_plain(value):
+    """False for what Hydra gives that is not a config value: a sweep or glob inside
+    a list or dict (`[choice(1,2)]`)."""
+    if isinstance(value, list):
+        return all(_is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(_is_plain(key) and _is_plain(item) for key, item in value.items())
+    return value is None or isinstance(value, str | int | float)
 
-    def quoted(self, quote):
-        start = self.pos
-        i = start + 1
-        while i < len(self.text):
-            if self.text[i] == "\\":
-                run_end = i
-                while run_end < len(self.text) and self.text[run_end] == "\\":
-                    run_end += 1
-                if self.text.startswith(quote, run_end):
-                    run = run_end - i
-                    if run % 2:  # odd: an escaped quote inside the string
-                        i = run_end + 1
-                        continue
-                    i = run_end  # even: escaped backslashes, then the closing quote
-                else:
-                    i = run_end
-                    continue
-            if self.text[i] == quote:
-                self.pos = i + 1
-                return re.sub(
-                    r"(\\+)(" + re.escape(quote) + r"|\Z)",
-                    lambda m: m[1][: len(m[1]) // 2] + m[2],
-                    self.text[start + 1 : i],
-                )
-            i += 1
-        self.fail("a quoted value is missing its closing quote.")
 
-    def primitive(self):
-        match = re.compile(r"[^,\[\]{}:'\"]*").match(self.text, self.pos)
-        raw = match[0].strip()
-        self.pos = match.end()
-        if not raw:
-            self.fail(f"expected a value at position {self.pos}.")
-        lowered = raw.lower()
-        if lowered == "null":
-            return None
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        if _INT.match(raw):
-            return read_integer(raw.replace("_", ""))
-        if _FLOAT.match(raw):
-            return float(raw)
-        return raw
+def _sweep_message(key, text):
+    # A shell drops the backslash of `a\,b` and the quotes of `key="a,b"`: Hydra then
+    # sees a sweep. Quoted for the shell as well, the comma reaches Hydra as text.
+    return (
+        f"{_shown_key(key)}: sweeps ({_shown(text)[1:-1]}) are not supported; give one value,"
+        f""" or quote text with commas for the shell and for Hydra: '{_shown_key(key)}="a,b"'."""
+    )
+
+
+def _measure(text):
+    """(nesting depth, list/dict items) of an override value, quoted text skipped,
+    so that the parser is never given more than it reads quickly."""
+    depth = deepest = items = 0
+    quote = None
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if char == "\\":
+            position += 2  # an escaped character, in quotes or out
+            continue
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "[{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]})":
+            depth -= 1
+        elif char == ",":
+            items += 1
+        position += 1
+    return deepest, items
+
+
+def _shown(text, limit=80):
+    """Text for a message: quoted, unpaired surrogates escaped, long text cut."""
+    text = _shown_key(text)
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

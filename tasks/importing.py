@@ -170,7 +170,7 @@ def _read_file(batch, name, data, *, in_zip):
         return _read_json_lines(batch, name, text)
     if suffix not in (".yaml", ".yml") and stripped[:1] in ("{", "["):
         return _read_json(batch, name, text)
-    if re.match(r"""['"+]*mephisto[./]""", stripped):
+    if re.match(r"""['"+~]*mephisto[./]""", stripped):
         return _read_overrides(batch, name, text)
     return _read_yaml(batch, name, text)
 
@@ -239,14 +239,24 @@ def _read_json_lines(batch, name, text):
 
 
 def _read_yaml(batch, name, text):
+    """A YAML file, read with OmegaConf's rules; several documents (`---` between
+    them) are a list of runs, each named "FILE document N"."""
     try:
-        value = hydra.load_yaml(text)
+        documents = hydra.load_yaml_documents(text)
     except hydra.YAMLError as error:
         raise ImportFailure(f"{name}: {error}") from None
     except RecursionError:
         raise ImportFailure(_too_deep(name)) from None
+    # A `---` before the only document, or after the last, starts no run.
+    documents = [value for value in documents if value is not None] or documents[:1]
     # A Hydra config escapes ${ as \${: read the values OmegaConf would give.
-    _add_value(batch, name, value, escaped=True)
+    if len(documents) <= 1:
+        _add_value(batch, name, documents[0] if documents else None, escaped=True)
+        return
+    # The file's limits hold for all its documents together.
+    _check_shape(name, documents, documents="document")
+    for number, value in enumerate(documents, 1):
+        _add_value(batch, f"{name} document {number}", value, escaped=True)
 
 
 def _read_overrides(batch, name, text):
@@ -521,7 +531,8 @@ def _check_shape(name, value, *, documents=False):
     once aliases are expanded, an unpaired surrogate (no page or terminal can show
     it, no database store it) or an integer too long for Python to print, in any
     key or value, read or ignored. The message says where; with `documents`, the
-    items of a top-level list are named as documents ("runs.json item 2").
+    items of a top-level list are named as documents ("runs.json item 2"), or with
+    `documents="document"`, as a YAML file's ("runs.yaml document 2").
     """
     stack = [(value, 1, None)]  # (value, its level, its path as (parent path, key))
     nodes = 0
@@ -570,7 +581,8 @@ def _where(name, path, documents):
         keys.append(key)
     keys.reverse()
     if documents and keys and isinstance(keys[0], _Index):
-        name = f"{name} item {keys.pop(0) + 1}"
+        label = documents if isinstance(documents, str) else "item"
+        name = f"{name} {label} {keys.pop(0) + 1}"
     shown = "".join(
         f"[{key}]" if isinstance(key, _Index) else f".{_show_key(key)}" for key in keys
     ).lstrip(".")

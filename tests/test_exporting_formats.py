@@ -7,7 +7,6 @@ import zipfile
 from decimal import Decimal
 
 import pytest
-import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hypothesis import HealthCheck, given, settings
 from omegaconf import OmegaConf
@@ -52,7 +51,8 @@ def hydra_reads(line):
 
 
 def omegaconf_reads(text):
-    return OmegaConf.to_container(OmegaConf.create(yaml.safe_load(text)), resolve=True)
+    """The YAML read by OmegaConf's own loader, as Hydra reads a config file."""
+    return OmegaConf.to_container(OmegaConf.create(text), resolve=True)
 
 
 # -- Targets -------------------------------------------------------------------------

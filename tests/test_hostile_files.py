@@ -247,9 +247,10 @@ HOSTILE = [
         "config.yaml: aux_parameters: Keys must be text: put null in quotes.",
     ),
     (
+        # OmegaConf reads a plain 2024-01-01 as text: only an explicit tag makes a date.
         "aux_parameters holding a YAML date",
         "config.yaml",
-        task_yaml("    aux_parameters: {since: 2024-01-01}\n"),
+        task_yaml("    aux_parameters: {since: !!timestamp 2024-01-01}\n"),
         "config.yaml: aux_parameters: Values must be text, numbers, true/false or null:"
         " put 2024-01-01 in quotes.",
     ),
@@ -432,6 +433,54 @@ HOSTILE = [
         mephisto_database(mephisto_row(4, yaml="task:\n  task_title: A\n  task_title: B\n")),
         "database.db task_run 4: init_params: unreadable (found duplicate key task_title at"
         f" line 3, column 3: {DUPLICATE})",
+    ),
+]
+
+
+HOSTILE += [
+    # 6. Override lines Hydra's parser refuses, or reads too slowly to be given.
+    (
+        "a sweep in an overrides file",
+        "launch.txt",
+        b"mephisto.task.task_title=T mephisto.task.task_reward=1,2",
+        "launch.txt: mephisto.task.task_reward: sweeps (1,2) are not supported; give one value,"
+        """ or quote text with commas for the shell and for Hydra:"""
+        """ 'mephisto.task.task_reward="a,b"'.""",
+    ),
+    (
+        "an override Hydra cannot parse",
+        "launch.txt",
+        b"mephisto.task.task_title=[1,",
+        "launch.txt: 'mephisto.task.task_title=[1,' is not a valid Hydra override: no viable"
+        " alternative at input '[1,'.",
+    ),
+    (
+        "an override list of 5,000 items",
+        "launch.txt",
+        b"mephisto.task.aux_parameters={n:[" + b",".join([b"1"] * 5000) + b"]}",
+        "launch.txt: mephisto.task.aux_parameters: more than 1,000 list or dict items in one"
+        " value; export as YAML or JSON instead.",
+    ),
+    (
+        "an overrides file of a megabyte",
+        "launch.txt",
+        b"mephisto.task.task_title=" + b"x" * 1_000_000,
+        "launch.txt: 1,000,025 characters; an overrides file is a launch command line of at"
+        " most 100,000. Export long values as YAML or JSON instead.",
+    ),
+    # 7. Multi-document YAML: each document named, the file's limits for all of them.
+    (
+        "long integer in a YAML file's second document",
+        "runs.yaml",
+        task_yaml() + b"---\n" + task_yaml(reward=BIG),
+        f"runs.yaml document 2: mephisto.task.task_reward: {BIG_MESSAGE}",
+    ),
+    (
+        "aliases over the limit across YAML documents",
+        "runs.yaml",
+        (task_yaml("    aux_parameters: {a: &a 1, b: [*a, *a, *a, *a, *a, *a, *a]}\n") + b"---\n")
+        * 3,
+        "runs.yaml: uses more than 20 YAML aliases (*name); write the values out instead.",
     ),
 ]
 

@@ -228,6 +228,148 @@ def test_an_unknown_provider_is_refused_by_the_model():
     ]
 
 
+# -- Read as Hydra and OmegaConf read (issue 12, items 6, 7 and 11) --------------------
+
+TASK_OVERRIDES = (
+    "mephisto.task.task_title=T mephisto.task.task_description=D"
+    " mephisto.task.task_reward=0.5 mephisto.task.task_tags=t "
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "field", "value"),
+    [
+        # Each word as a shell line writes it, so that Hydra is handed what it reads.
+        # (task_tags itself is normalised by the model to "static, task, testing".)
+        (r"'mephisto.task.task_title=static\,task\,testing'", "task_title", "static,task,testing"),
+        (
+            "mephisto.task.task_title=blender_90M:blender_3B:10",
+            "task_title",
+            "blender_90M:blender_3B:10",
+        ),
+        (r"'mephisto.task.task_title=Rate images \(quick\)'", "task_title", "Rate images (quick)"),
+        ("mephisto.task.task_name=0802", "task_name", "0802"),
+        ("mephisto.task.task_reward=1e-1", "task_reward", Decimal("0.1")),
+        (
+            "'mephisto.task.aux_parameters={x:1,y:[1,2],z:null}'",
+            "aux_parameters",
+            {"x": 1, "y": [1, 2], "z": None},
+        ),
+        ("++mephisto.task.maximum_units_per_worker=3", "maximum_units_per_worker", 3),
+    ],
+)
+def test_override_values_are_read_as_hydra_reads_them(word, field, value):
+    doc = only(parse("launch.txt", TASK_OVERRIDES + word))
+    assert doc.errors == []
+    assert getattr(doc.run, field) == value
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "mephisto.task.task_reward=1,2",
+            "launch.txt: mephisto.task.task_reward: sweeps (1,2) are not supported; give one"
+            """ value, or quote text with commas for the shell and for Hydra:"""
+            """ 'mephisto.task.task_reward="a,b"'.""",
+        ),
+        (
+            "mephisto.task.task_reward=choice(1,2)",
+            "launch.txt: mephisto.task.task_reward: sweeps (choice(1,2)) are not supported;"
+            """ give one value, or quote text with commas for the shell and for Hydra:"""
+            """ 'mephisto.task.task_reward="a,b"'.""",
+        ),
+        (
+            "mephisto.task.task_title=[1,",
+            "launch.txt: 'mephisto.task.task_title=[1,' is not a valid Hydra override:"
+            " no viable alternative at input '[1,'.",
+        ),
+        (
+            "~mephisto.task.task_title",
+            "launch.txt: '~mephisto.task.task_title' deletes mephisto.task.task_title; an import"
+            " reads values only: remove it.",
+        ),
+    ],
+)
+def test_overrides_hydra_would_not_take_as_one_value_are_refused_naming_the_key(line, message):
+    assert failure("launch.txt", line) == message
+
+
+def test_an_override_float_in_a_whole_number_field_is_refused_as_mephisto_would():
+    doc = only(parse("launch.txt", TASK_OVERRIDES + "mephisto.task.task_lifetime_in_seconds=1e5"))
+    assert doc.errors == [
+        "task_lifetime_in_seconds: Must be a whole number such as 1800, not 100000.0."
+    ]
+
+
+YAML_TASK = "task_title: T\ntask_description: D\ntask_reward: 0.5\ntask_tags: t\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "value"),
+    [
+        ("task_title: 2024-01-15", "task_title", "2024-01-15"),
+        ("task_reward: 1e-1", "task_reward", Decimal("0.1")),
+        ("task_reward: 1e1", "task_reward", Decimal("10.0")),
+        ("task_name: 0802", "task_name", "0802"),
+    ],
+)
+def test_yaml_values_are_read_as_omegaconf_reads_them(line, field, value):
+    text = YAML_TASK.replace(f"{field}: ", f"old_{field}: ") + line + "\n"
+    text = "\n".join(row for row in text.splitlines() if not row.startswith("old_"))
+    doc = only(parse("conf.yaml", text))
+    assert doc.errors == []
+    assert getattr(doc.run, field) == value
+
+
+def test_yaml_1e5_is_a_float_and_refused_for_a_whole_number_field():
+    doc = only(parse("conf.yaml", YAML_TASK + "task_lifetime_in_seconds: 1e5\n"))
+    assert doc.errors == [
+        "task_lifetime_in_seconds: Must be a whole number such as 1800, not 100000.0."
+    ]
+
+
+@pytest.mark.django_db
+def test_a_task_name_that_looks_like_a_number_exports_quoted_and_imports_as_text(make_run):
+    run = make_run(task_name="1e5")
+    content = exporting.to_yaml(run)
+    assert "  task_name: '1e5'\n" in content
+    doc = only(importing.preview(parse("run.yaml", content)))
+    assert (doc.errors, doc.run.task_name, doc.status) == ([], "1e5", importing.IDENTICAL)
+
+
+def test_a_multi_document_yaml_file_is_a_list_of_runs():
+    text = (
+        "---\n"
+        + YAML_TASK
+        + "---\n"
+        + YAML_TASK.replace("0.5", "-1")
+        + "---\nmephisto:\n  task:\n"
+        + "".join(f"    {row}\n" for row in YAML_TASK.splitlines())
+        + "---\n"
+    )
+    batch = parse("runs.yaml", text)
+    assert [doc.source for doc in batch.documents] == [
+        "runs.yaml document 1",
+        "runs.yaml document 2",
+        "runs.yaml document 3",
+    ]
+    assert batch.errors == ["runs.yaml document 2: task_reward: The reward cannot be negative."]
+    assert batch.documents[2].run.task_title == "T"
+
+
+def test_a_yaml_document_that_is_a_list_names_document_and_item():
+    text = YAML_TASK + "---\n- " + YAML_TASK.replace("\n", "\n  ").replace("0.5", "-1")
+    batch = parse("runs.yaml", text)
+    assert batch.errors == [
+        "runs.yaml document 2 item 1: task_reward: The reward cannot be negative."
+    ]
+
+
+def test_one_yaml_document_keeps_the_file_name():
+    assert only(parse("conf.yaml", "---\n" + YAML_TASK)).source == "conf.yaml"
+
+
 # -- Refusals --------------------------------------------------------------------------
 
 
