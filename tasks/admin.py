@@ -274,6 +274,7 @@ class TaskRunAdmin(SimpleHistoryAdmin):
                 "opts": self.opts,
                 "runs": runs,
                 "warned": list(by_run.values()),
+                "quiet": [run for run in runs if run.pk not in by_run],
                 "target": request.POST.get("target", ""),
             },
         )

@@ -119,7 +119,11 @@ class TaskRunForm(forms.ModelForm):
         return money.reward_equivalent(self.instance.task_reward, self.instance.provider)
 
     def _layout(self):
-        warned = {finding.field: finding for finding in self.warnings}
+        # A field may have several warnings (a task name shared and not a host
+        # name): each gets its own tick box beside the field.
+        warned = {}
+        for finding in self.warnings:
+            warned.setdefault(finding.field, []).append(finding.code)
 
         def items(name):
             if name == "task_reward":
@@ -129,8 +133,7 @@ class TaskRunForm(forms.ModelForm):
                 yield name
             if name == "planned_units":
                 yield HTML('{% include "tasks/_estimate.html" with estimate=form.estimate %}')
-            if name in warned:
-                code = warned[name].code
+            for code in warned.get(name, ()):
                 yield HTML(f'{{% include "tasks/_acknowledge.html" with code="{code}" %}}')
 
         return Layout(

@@ -143,3 +143,14 @@ def test_many_warnings_acknowledged_in_the_form_save_on_every_database(editor_cl
     assert response.status_code == 302
     run = TaskRun.objects.get(task_title="Pays a lot")
     assert sorted(run.history.get().acknowledged_warnings) == sorted(rules.WARNING_CODES)
+
+
+def test_two_warnings_on_one_field_each_get_a_tick_box_beside_it(editor_client, make_run):
+    make_run(task_name="image_labels")
+    response = editor_client.post(CREATE, form_data(task_name="image_labels"))
+    block = field_block(response.text, "task_name")
+    assert 'name="acknowledge" value="task_name_shared"' in block
+    assert 'name="acknowledge" value="task_name_in_host_name"' in block
+    data = form_data(task_name="image_labels")
+    data["acknowledge"] = ["task_name_shared", "task_name_in_host_name"]
+    assert editor_client.post(CREATE, data).status_code == 302
