@@ -169,8 +169,7 @@ def compose(primary, configs):
                 )
             if len(chain) >= MAX_LEVELS:
                 raise ComposeError(
-                    f"defaults: the defaults lists name files more than {MAX_LEVELS}"
-                    " levels deep."
+                    f"defaults: the defaults lists name files more than {MAX_LEVELS} levels deep."
                 )
             if len(composed.used) + 1 >= MAX_INCLUDES:
                 raise ComposeError(

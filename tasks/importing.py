@@ -12,6 +12,7 @@ Views, admin and management commands only call these.
 
 import io
 import json
+import os
 import math
 import re
 import sqlite3
@@ -430,9 +431,7 @@ def _config_of(source, path, data):
     if len(documents) != 1 or not isinstance(documents[0], dict):
         return None
     _check_shape(source, documents[0], documents=True)
-    return compose.Config(
-        _upload_path(path), source, documents[0], compose.package_header(text)
-    )
+    return compose.Config(_upload_path(path), source, documents[0], compose.package_header(text))
 
 
 def _read_database(batch, name, data):
@@ -817,16 +816,18 @@ def _unseen(source, others, origin, task):
     parts = []
     unchosen = [group for group in LAUNCH_GROUPS if not origin.get(group)]
     if unchosen:
-        parts.append(f"the launch setup ({_and(unchosen)})")
+        parts.append(f"the launch setup: {_and(unchosen)}")
     parts.append("the blueprint's arguments")
     left_out = [
         name for name in TaskRun.CONFIG_FIELDS if not isinstance(task, dict) or name not in task
     ]
     if left_out:
-        parts.append(f"the task fields this file leaves out ({', '.join(left_out)})")
+        parts.append(f"the task fields this file leaves out: {', '.join(left_out)}")
+    several = len(others) > 1
     return (
-        f"{source}: the defaults list names {names}, which is not in this upload; the values"
-        f" {names} {'set' if len(others) > 1 else 'sets'} ({'; '.join(parts)}, …) are not in"
+        f"{source}: the defaults list names {names}, which {'are' if several else 'is'} not"
+        f" in this upload; the values {names} {'set' if several else 'sets'}"
+        f" ({'; '.join(parts)}; …) are not in"
         " this upload, so Taskadmin keeps the entry but cannot check or show them, and"
         " gives those task fields its own defaults. Upload the files together (a zip, or"
         " several files at once) to compose them as Hydra does."
@@ -1025,6 +1026,20 @@ def apply(batch, *, only_valid=False, by=None, acknowledged=()):
                 ) from None
             created.append(doc.run)
     return Result(created, batch.count(IDENTICAL), batch.count(INVALID))
+
+
+def read_paths(paths):
+    """[(name, bytes)] of several files, each named relative to the folder that holds
+    them all ("conf/base.yaml"), so a defaults entry finds them as Hydra would."""
+    if len(paths) == 1:
+        return [read_path(paths[0])]
+    folders = [path.resolve().parent for path in paths]
+    common = Path(os.path.commonpath(folders))
+    found = []
+    for path, folder in zip(paths, folders, strict=True):
+        _, data = read_path(path)
+        found.append(((folder / path.name).relative_to(common).as_posix(), data))
+    return found
 
 
 def read_path(path):
