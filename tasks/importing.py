@@ -12,8 +12,8 @@ Views, admin and management commands only call these.
 
 import io
 import json
-import os
 import math
+import os
 import re
 import sqlite3
 import sys
