@@ -375,7 +375,7 @@ def _read_files(batch, files, *, in_zip):
     for path, config in configs.items():
         if compose.names_files(config.value):
             try:
-                results[path] = compose.compose(config, configs)
+                results[path] = compose.compose(config, configs, max_values=MAX_NODES)
             except compose.ComposeError as error:
                 results[path] = error
     used = {}
@@ -430,7 +430,10 @@ def _config_of(source, path, data):
     documents = [value for value in documents if value is not None]
     if len(documents) != 1 or not isinstance(documents[0], dict):
         return None
-    _check_shape(source, documents[0], documents=True)
+    try:
+        _check_shape(source, documents[0], documents=True)
+    except ImportFailure:
+        return None  # _read_file refuses it, in the upload's order
     return compose.Config(_upload_path(path), source, documents[0], compose.package_header(text))
 
 

@@ -19,7 +19,7 @@ from hydra import initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
-from tasks import exporting, importing
+from tasks import compose, exporting, importing
 from tasks.models import TaskRun
 
 DATA = Path(__file__).parent / "data" / "compose"
@@ -296,3 +296,35 @@ def test_check_command_refuses_a_cycle_naming_the_file(tmp_path):
     (tmp_path / "b.yaml").write_text("defaults:\n  - a\n")
     with pytest.raises(CommandError, match=r"a.yaml: 1 error\(s\)."):
         call_command("check_task_config", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"))
+
+
+# -- The merge is OmegaConf's --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("into", "value"),
+    [
+        ({"a": {"b": 1, "c": [1, 2]}}, {"a": {"c": [3], "d": None}}),
+        ({"a": {"b": 1}}, {"a": 3}),
+        ({"a": 3}, {"a": {"b": 1}}),
+        ({"a": {"b": 1}}, {"a": None}),
+        ({"a": 1, "b": "x"}, {"a": "???", "c": "???"}),
+        ({"a": "${task_dir}/x"}, {"a": {"b": "\\${not}"}, 1: "one"}),
+    ],
+)
+def test_merge_gives_what_omegaconf_merge_gives(into, value):
+    expected = OmegaConf.to_container(
+        OmegaConf.merge(OmegaConf.create(into), OmegaConf.create(value)), resolve=False
+    )
+    assert compose.merge(into, value) == expected
+
+
+def test_a_file_named_many_times_is_bounded():
+    big = "\n".join(f"k{n}: {n}" for n in range(3000)).encode()
+    names = "".join("  - big\n" for _ in range(40))
+    a = f"defaults:\n{names}mephisto:\n  task:\n    task_title: A\n".encode()
+    batch = importing.parse_files([("a.yaml", a), ("big.yaml", big)])
+    assert batch.errors[0] == (
+        "a.yaml: defaults: with the files its defaults list names, it holds more than"
+        " 100000 values."
+    )
