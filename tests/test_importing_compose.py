@@ -328,3 +328,10 @@ def test_a_file_named_many_times_is_bounded():
         "a.yaml: defaults: with the files its defaults list names, it holds more than"
         " 100000 values."
     )
+
+
+@pytest.mark.django_db
+def test_a_post_without_any_file_asks_for_one(editor_client):
+    response = editor_client.post(reverse("tasks:run-import"), {})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"file": ["This field is required."]}
