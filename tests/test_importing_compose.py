@@ -332,6 +332,6 @@ def test_a_file_named_many_times_is_bounded():
 
 @pytest.mark.django_db
 def test_a_post_without_any_file_asks_for_one(editor_client):
-    response = editor_client.post(reverse("tasks:run-import"), {})
+    response = editor_client.post(reverse("tasks:run-import"), {"file": ""})
     assert response.status_code == 200
     assert response.context["form"].errors == {"file": ["This field is required."]}
