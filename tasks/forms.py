@@ -276,16 +276,50 @@ class ExportForm(forms.Form):
         return data.get("format") or "json", data.get("target") or "latest"
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file input that takes several files and cleans to a list (Django's own recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple) and data:
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        # No file at all: FileField's own "This field is required."
+        return [super().clean(data or None, initial)]
+
+
 class ImportForm(forms.Form):
-    file = forms.FileField(
+    file = MultipleFileField(
+        label="Files",
         help_text=(
             "JSON, JSON Lines, Hydra YAML, Hydra overrides, a zip of such files,"
-            " or a Mephisto database.db."
-        )
+            " or a Mephisto database.db. Choose several files at once to read them"
+            " together, like a zip of them: a config whose defaults list names"
+            " another (- base) is composed with it, as Hydra does."
+        ),
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > importing.max_bytes():
-            raise forms.ValidationError(importing.size_error(upload.name, upload.size))
-        return upload
+        uploads = self.cleaned_data["file"]
+        for upload in uploads:
+            if upload.size > importing.max_bytes():
+                raise forms.ValidationError(importing.size_error(upload.name, upload.size))
+        total = sum(upload.size for upload in uploads)
+        if len(uploads) > 1 and total > importing.max_bytes():
+            raise forms.ValidationError(
+                importing.size_error(f"{len(uploads)} files together", total)
+            )
+        return uploads
+
+    def name_and_data(self):
+        """(name, bytes) of the upload: the one file, or several bundled as one zip.
+        Raises importing.ImportFailure."""
+        uploads = self.cleaned_data["file"]
+        files = [(upload.name, upload.read()) for upload in uploads]
+        return files[0] if len(files) == 1 else importing.bundle(files)

@@ -13,6 +13,7 @@ Views, admin and management commands only call these.
 import io
 import json
 import math
+import os
 import re
 import sqlite3
 import sys
@@ -30,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tasks import exporting, hydra, rules, schema, services
+from tasks import compose, exporting, hydra, rules, schema, services
 from tasks.defaults_list import LAUNCH_GROUPS, SELF, choices_in, other_files
 from tasks.models import TaskRun
 from tasks.providers import (
@@ -60,6 +61,9 @@ MAX_DATABASE_ID_CHARS = 200  # task_run_id, creation_date
 DATABASE_SECONDS = 5  # for all the databases in one upload together
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# Several files uploaded at once travel (and wait in the stash) as a zip with
+# this comment, so their runs are named by the files' own names.
+BUNDLE_COMMENT = b"taskadmin: files uploaded together"
 
 
 class ImportFailure(Exception):
@@ -140,10 +144,50 @@ def size_error(name, size):
 def parse(name, data):
     """Read one file's bytes into a Batch of validated documents (no database access)."""
     batch = Batch(name)
-    _read_file(batch, name, data, in_zip=False)
+    if len(data) > max_bytes():
+        raise ImportFailure(size_error(name, len(data)))
+    if data.startswith(ZIP_MAGICS):
+        _read_zip(batch, name, data)
+    else:
+        _read_files(batch, [(name, PurePosixPath(name).name, data)], in_zip=False)
     if not batch.documents:
         raise ImportFailure(f"{name} holds no task runs.")
     return batch
+
+
+def parse_files(files):
+    """Read several files ([(name, bytes)], names "/"-separated and relative to one
+    folder) as one upload, the way a zip of them is read: a config composes with
+    the files its defaults list names."""
+    if len(files) == 1:
+        return parse(*files[0])
+    return parse(*bundle(files))
+
+
+def bundle(files):
+    """(name, zip bytes) holding `files` ([(name, bytes)]), read back by `parse` as
+    those files. Raises ImportFailure for more than the import reads in one zip."""
+    names = [name for name, _ in files]
+    if len(files) > MAX_ZIP_MEMBERS:
+        raise ImportFailure(f"{len(files)} files at once; at most {MAX_ZIP_MEMBERS} are read.")
+    total = sum(len(data) for _, data in files)
+    if total > max_bytes():
+        raise ImportFailure(size_error(f"{len(files)} files together", total))
+    for name in names:
+        if names.count(name) > 1:
+            raise ImportFailure(f"Two of the files are named {name}; upload them in a zip.")
+    zips = [name for name, data in files if data.startswith(ZIP_MAGICS)]
+    if zips:
+        raise ImportFailure(
+            f"{zips[0]}: a zip is read on its own, not among several files; upload it alone."
+        )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.comment = BUNDLE_COMMENT
+        for name, data in files:
+            archive.writestr(name, data)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return shown, buffer.getvalue()
 
 
 def _read_file(batch, name, data, *, in_zip):
@@ -300,9 +344,11 @@ def _read_zip(batch, name, data):
         raise ImportFailure(f"{name} is not a readable zip file: {error}.") from None
     if len(members) > MAX_ZIP_MEMBERS:
         raise ImportFailure(f"{name} holds more than {MAX_ZIP_MEMBERS} files.")
+    together = archive.comment == BUNDLE_COMMENT
     total = 0
+    files = []
     for info in members:
-        member_name = f"{name}/{info.filename}"
+        member_name = info.filename if together else f"{name}/{info.filename}"
         try:
             with archive.open(info) as member:
                 # Read no more than the limit, whatever the header claims.
@@ -312,7 +358,83 @@ def _read_zip(batch, name, data):
         total += len(content)
         if total > max_bytes():
             raise ImportFailure(f"{name} unpacks to more than the import limit.")
-        _read_file(batch, member_name, content, in_zip=True)
+        files.append((member_name, info.filename, content))
+    _read_files(batch, files, in_zip=True)
+
+
+def _read_files(batch, files, *, in_zip):
+    """Read the files of one upload ([(source, path in the upload, bytes)]): a config
+    whose defaults list names others of them is composed with them as Hydra does
+    (tasks.compose), and a file used that way is not a run of its own."""
+    configs = {}
+    for source, path, data in files:
+        config = _config_of(source, path, data)
+        if config is not None:
+            configs[config.path] = config
+    results = {}
+    for path, config in configs.items():
+        if compose.names_files(config.value):
+            try:
+                results[path] = compose.compose(config, configs, max_values=MAX_NODES)
+            except compose.ComposeError as error:
+                results[path] = error
+    used = {}
+    for path, result in results.items():
+        if isinstance(result, compose.Composed):
+            for found, entry, by in result.used:
+                if found.path != path and (by.path, entry) not in used.get(found.path, []):
+                    used.setdefault(found.path, []).append((by.path, entry))
+    for source, path, data in files:
+        path = _upload_path(path)
+        result = results.get(path)
+        if path in used:
+            users = ", ".join(f"{by} (defaults: {entry})" for by, entry in used[path])
+            batch.notices.append(f"{source}: used by {users}")
+        elif isinstance(result, compose.ComposeError):
+            batch.documents.append(Document(source, errors=[str(result)]))
+        elif isinstance(result, compose.Composed) and result.used:
+            _check_shape(source, result.value)
+            names = []
+            for found, _, _ in result.used:
+                if found.path not in names:
+                    names.append(found.path)
+            batch.notices.append(
+                f"{source}: composed with {', '.join(names)} (as Hydra would); the run holds"
+                " the composed config"
+            )
+            _add_document(batch, source, result.value, escaped=True)
+        elif path in configs:
+            _add_value(batch, source, configs[path].value, escaped=True)
+        else:
+            _read_file(batch, source, data, in_zip=in_zip)
+
+
+def _upload_path(path):
+    return str(PurePosixPath(path))
+
+
+def _config_of(source, path, data):
+    """A compose.Config for a file that Hydra could compose (one YAML document, a
+    mapping), or None: _read_file reads (or refuses) everything else."""
+    if PurePosixPath(path).suffix.lower() not in (".yaml", ".yml"):
+        return None
+    if len(data) > max_bytes() or data.startswith((SQLITE_MAGIC, *ZIP_MAGICS)):
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+        if re.match(r"""['"+~]*mephisto[./]""", text.lstrip()):
+            return None
+        documents = hydra.load_yaml_documents(text)
+    except (UnicodeDecodeError, hydra.YAMLError, RecursionError):
+        return None
+    documents = [value for value in documents if value is not None]
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        return None
+    try:
+        _check_shape(source, documents[0], documents=True)
+    except ImportFailure:
+        return None  # _read_file refuses it, in the upload's order
+    return compose.Config(_upload_path(path), source, documents[0], compose.package_header(text))
 
 
 def _read_database(batch, name, data):
@@ -675,15 +797,10 @@ def _add_document(batch, source, value, *, escaped, origin=None):
         except ValueError as error:
             batch.documents.append(Document(source, errors=[str(error)]))
             return
+        value = mephisto.get("task")
         others = other_files(origin["defaults"] if isinstance(origin["defaults"], list) else [])
         if others:
-            batch.notices.append(
-                f"{source}: the defaults list names {', '.join(map(str, others))}; the values"
-                " that file sets are not in this upload, so Taskadmin keeps the entry but"
-                " cannot check or show them. Upload the files together (in a zip) to"
-                " include them."
-            )
-        value = mephisto.get("task")
+            batch.notices.append(_unseen(source, others, origin, value))
         if value is None:
             batch.documents.append(Document(source, errors=["has no mephisto.task section."]))
             return
@@ -693,6 +810,35 @@ def _add_document(batch, source, value, *, escaped, origin=None):
         )
         return
     batch.documents.append(validate(source, value, escaped=escaped, origin=origin))
+
+
+def _unseen(source, others, origin, task):
+    """The notice for a config whose defaults list names files not in the upload:
+    which values Taskadmin cannot see."""
+    names = " and ".join(str(other) for other in others)
+    parts = []
+    unchosen = [group for group in LAUNCH_GROUPS if not origin.get(group)]
+    if unchosen:
+        parts.append(f"the launch setup: {_and(unchosen)}")
+    parts.append("the blueprint's arguments")
+    left_out = [
+        name for name in TaskRun.CONFIG_FIELDS if not isinstance(task, dict) or name not in task
+    ]
+    if left_out:
+        parts.append(f"the task fields this file leaves out: {', '.join(left_out)}")
+    several = len(others) > 1
+    return (
+        f"{source}: the defaults list names {names}, which {'are' if several else 'is'} not"
+        f" in this upload; the values {names} {'set' if several else 'sets'}"
+        f" ({'; '.join(parts)}; …) are not in"
+        " this upload, so Taskadmin keeps the entry but cannot check or show them, and"
+        " gives those task fields its own defaults. Upload the files together (a zip, or"
+        " several files at once) to compose them as Hydra does."
+    )
+
+
+def _and(words):
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def validate(source, task, *, escaped=False, origin=None):
@@ -883,6 +1029,20 @@ def apply(batch, *, only_valid=False, by=None, acknowledged=()):
                 ) from None
             created.append(doc.run)
     return Result(created, batch.count(IDENTICAL), batch.count(INVALID))
+
+
+def read_paths(paths):
+    """[(name, bytes)] of several files, each named relative to the folder that holds
+    them all ("conf/base.yaml"), so a defaults entry finds them as Hydra would."""
+    if len(paths) == 1:
+        return [read_path(paths[0])]
+    folders = [path.resolve().parent for path in paths]
+    common = Path(os.path.commonpath(folders))
+    found = []
+    for path, folder in zip(paths, folders, strict=True):
+        _, data = read_path(path)
+        found.append(((folder / path.name).relative_to(common).as_posix(), data))
+    return found
 
 
 def read_path(path):

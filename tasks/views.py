@@ -502,11 +502,10 @@ def _already_applied(request, error):
 def run_import(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
         try:
-            batch = importing.preview(importing.parse(upload.name, data))
-            waiting = stash.put(request.user, upload.name, data)
+            name, data = form.name_and_data()
+            batch = importing.preview(importing.parse(name, data))
+            waiting = stash.put(request.user, name, data)
         except (importing.ImportFailure, stash.StashFull) as error:
             form.add_error("file", str(error))
         else:

@@ -7,13 +7,15 @@ from tasks import importing
 
 class Command(BaseCommand):
     help = (
-        "Import task runs from a JSON, JSON Lines, YAML, overrides or zip file, or a"
-        " Mephisto database.db. Runs identical to saved ones are skipped. With invalid"
-        " runs nothing is imported unless --only-valid is given."
+        "Import task runs from JSON, JSON Lines, YAML, overrides or zip files, or a"
+        " Mephisto database.db. Several files are read together, like a zip of them: a"
+        " config whose defaults list names another of them (- base) is composed with it,"
+        " as Hydra does. Runs identical to saved ones are skipped. With invalid runs"
+        " nothing is imported unless --only-valid is given."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", metavar="FILE")
+        parser.add_argument("files", nargs="+", metavar="FILE")
         parser.add_argument(
             "--dry-run", action="store_true", help="show what would happen, change nothing"
         )
@@ -28,9 +30,9 @@ class Command(BaseCommand):
             help="a warning you have read (repeat for each); the import lists the codes",
         )
 
-    def handle(self, *args, file, dry_run, only_valid, acknowledge, **options):
+    def handle(self, *args, files, dry_run, only_valid, acknowledge, **options):
         try:
-            batch = importing.parse(*importing.read_path(Path(file)))
+            batch = importing.parse_files(importing.read_paths([Path(file) for file in files]))
         except (OSError, importing.ImportFailure) as error:
             raise CommandError(str(error)) from None
         report(self.stdout, importing.preview(batch))
