@@ -4,7 +4,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -135,8 +135,14 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         # is done from the run's History page, through tasks.services.
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
+        _require_id(object_id)
+        _require_id(version_id, maximum=querystrings.INTEGER_MAX)
         request.showing_history = True
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        _require_id(object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def revert_disabled(self, request, obj=None):
         return True
@@ -342,6 +348,13 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     @admin.action(description="Export selected as Hydra overrides (zip)", permissions=["view"])
     def export_overrides(self, request, queryset):
         return self._export(request, queryset, "overrides")
+
+
+def _require_id(value, *, maximum=querystrings.BIGINT_MAX):
+    """404 unless the URL part `value` is an id: simple-history's history pages
+    filter by it as it comes, and "abc" or a NUL was a server error there."""
+    if not querystrings.read_ids([unquote(value)], maximum=maximum):
+        raise Http404("No such task run or version.")
 
 
 def _acknowledged_per_run(request):

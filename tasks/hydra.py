@@ -8,6 +8,7 @@ Three layers, each with its own escaping rules (from Hydra's and OmegaConf's gra
 - The shell reads the whole `key=value` argument, quoted with shlex.
 """
 
+import contextlib
 import functools
 import re
 import shlex
@@ -225,28 +226,35 @@ def _shown_key(key):
 
 def load_yaml(text):
     """The one document in `text`, read as OmegaConf reads it (YAMLError if not one)."""
-    loader = BoundedSafeLoader(text)
-    try:
+    with _loader(text) as loader:
         return loader.get_single_data()
-    except yaml.YAMLError as error:
-        raise YAMLError(f"not valid YAML: {_one_line(error)}") from None
-    finally:
-        loader.dispose()
 
 
 def load_yaml_documents(text):
     """Every document in `text` (`---` between them), each read as OmegaConf reads one;
     the alias limit is for the whole text."""
-    loader = BoundedSafeLoader(text)
-    try:
+    with _loader(text) as loader:
         documents = []
         while loader.check_data():
             documents.append(loader.get_data())
         return documents
+
+
+@contextlib.contextmanager
+def _loader(text):
+    """A BoundedSafeLoader for `text`, its errors as YAMLError. Making the loader
+    reads the text already: a character YAML refuses (a lone surrogate or a
+    control character, which a Mephisto database's init_params may hold as a
+    JSON escape) fails there, before any document is read."""
+    loader = None
+    try:
+        loader = BoundedSafeLoader(text)
+        yield loader
     except yaml.YAMLError as error:
         raise YAMLError(f"not valid YAML: {_one_line(error)}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _one_line(error):

@@ -50,12 +50,16 @@ DOCUMENT_LEVELS = 4
 MAX_DEPTH = MAX_NESTING + DOCUMENT_LEVELS
 MAX_NODES = 100_000  # values in one file, counted as if aliases were expanded
 MAX_ZIP_MEMBERS = 1000
+# Each incoming run is validated as the form validates it (milliseconds each),
+# and each imported one saved through the write path (tens of milliseconds):
+# a 36 KB file of 12,000 "{}" lines held a worker past its 30 s timeout. So a
+# file, in any format (zip members and database rows included), holds at most
+# this many runs, checked as they are read.
+MAX_DOCUMENTS = 1000
 # A Mephisto database.db is read with bounds: a crafted 4 KB file can otherwise
 # describe endless rows (a recursive view) or huge ones (zeroblob) and hold a
-# worker for good. The row cap is far more runs than a lab launches; each row is
-# YAML to parse and a run to validate (about a millisecond), so it also bounds
-# the time spent after reading.
-MAX_DATABASE_ROWS = 10_000
+# worker for good. Rows are counted before any is read, against the same cap.
+MAX_DATABASE_ROWS = MAX_DOCUMENTS
 MAX_DATABASE_VALUE_CHARS = 1_000_000  # one row's init_params
 MAX_DATABASE_ID_CHARS = 200  # task_run_id, creation_date
 DATABASE_SECONDS = 5  # for all the databases in one upload together
@@ -96,6 +100,12 @@ class Batch:
     documents: list = field(default_factory=list)
     notices: list = field(default_factory=list)
     read_until: float | None = None  # the time.monotonic() its databases must be read by
+
+    def add(self, document):
+        """Append `document`, refusing the file once it holds more than MAX_DOCUMENTS."""
+        if len(self.documents) >= MAX_DOCUMENTS:
+            raise ImportFailure(too_many_runs(self.name))
+        self.documents.append(document)
 
     def count(self, status):
         return sum(1 for doc in self.documents if doc.status == status)
@@ -139,6 +149,12 @@ def size_error(name, size):
 
 
 # -- Parse ---------------------------------------------------------------------------
+
+
+def too_many_runs(name):
+    return (
+        f"{name} holds more than {MAX_DOCUMENTS:,} task runs; import at most that many at a time."
+    )
 
 
 def parse(name, data):
@@ -269,12 +285,12 @@ def _read_json_lines(batch, name, text):
         try:
             value = _load_json(line)
         except json.JSONDecodeError as error:
-            batch.documents.append(
+            batch.add(
                 Document(source, errors=[f"not valid JSON: {error.msg} at column {error.colno}."])
             )
             continue
         except _DuplicateKey as error:
-            batch.documents.append(Document(source, errors=[str(error)]))
+            batch.add(Document(source, errors=[str(error)]))
             continue
         except RecursionError:
             raise ImportFailure(_too_deep(source)) from None
@@ -524,10 +540,7 @@ def _query_task_runs(connection, name):
         "SELECT count(*) FROM (SELECT 1 FROM task_runs LIMIT ?)", (MAX_DATABASE_ROWS + 1,)
     ).fetchone()
     if count > MAX_DATABASE_ROWS:
-        raise ImportFailure(
-            f"{name} holds more than {MAX_DATABASE_ROWS:,} task runs; import at most that many"
-            " at a time."
-        )
+        raise ImportFailure(too_many_runs(name))
     rows, total = [], 0
     cursor = connection.execute(
         _TASK_RUNS, {"short": MAX_DATABASE_ID_CHARS, "long": MAX_DATABASE_VALUE_CHARS}
@@ -555,12 +568,10 @@ def _add_database_row(batch, name, number, row):
             for value in (run_id, created, init_params)
         )
     except UnicodeDecodeError:
-        batch.documents.append(
-            Document(f"{name} row {number}", errors=["holds text that is not UTF-8."])
-        )
+        batch.add(Document(f"{name} row {number}", errors=["holds text that is not UTF-8."]))
         return
     if run_id is None:
-        batch.documents.append(
+        batch.add(
             Document(
                 f"{name} row {number}",
                 errors=[
@@ -571,7 +582,7 @@ def _add_database_row(batch, name, number, row):
         return
     source = f"{name} task_run {_show_key(str(run_id))}"
     if init_params is None and length is not None:
-        batch.documents.append(
+        batch.add(
             Document(
                 source,
                 errors=[
@@ -583,12 +594,12 @@ def _add_database_row(batch, name, number, row):
         return
     if created_too_long:
         message = f"creation_date: longer than {MAX_DATABASE_ID_CHARS} characters."
-        batch.documents.append(Document(source, errors=[message]))
+        batch.add(Document(source, errors=[message]))
         return
     try:
         created_at = _as_datetime(created)
     except ValueError:
-        batch.documents.append(
+        batch.add(
             Document(
                 source,
                 errors=[f"creation_date: {_show_key(str(created))} is not a date and time."],
@@ -601,12 +612,12 @@ def _add_database_row(batch, name, number, row):
         if isinstance(text, str):
             node = hydra.load_yaml(text)
     except (json.JSONDecodeError, _DuplicateKey, TypeError, hydra.YAMLError) as error:
-        batch.documents.append(Document(source, errors=[f"init_params: unreadable ({error})"]))
+        batch.add(Document(source, errors=[f"init_params: unreadable ({error})"]))
         return
     except RecursionError:
         raise ImportFailure(_too_deep(source)) from None
     if not isinstance(text, str):
-        batch.documents.append(
+        batch.add(
             Document(
                 source,
                 errors=[
@@ -788,28 +799,28 @@ def _add_document(batch, source, value, *, escaped, origin=None):
     if isinstance(value, dict) and "mephisto" in value:
         mephisto = value["mephisto"]
         if not isinstance(mephisto, dict):
-            batch.documents.append(
+            batch.add(
                 Document(source, errors=[f"mephisto: must be a mapping, not {_kind(mephisto)}."])
             )
             return
         try:
             origin.update(_whole_config(value, mephisto, escaped=escaped))
         except ValueError as error:
-            batch.documents.append(Document(source, errors=[str(error)]))
+            batch.add(Document(source, errors=[str(error)]))
             return
         value = mephisto.get("task")
         others = other_files(origin["defaults"] if isinstance(origin["defaults"], list) else [])
         if others:
             batch.notices.append(_unseen(source, others, origin, value))
         if value is None:
-            batch.documents.append(Document(source, errors=["has no mephisto.task section."]))
+            batch.add(Document(source, errors=["has no mephisto.task section."]))
             return
     if not isinstance(value, dict):
-        batch.documents.append(
+        batch.add(
             Document(source, errors=[f"must be a mapping of task fields, not {_kind(value)}."])
         )
         return
-    batch.documents.append(validate(source, value, escaped=escaped, origin=origin))
+    batch.add(validate(source, value, escaped=escaped, origin=origin))
 
 
 def _unseen(source, others, origin, task):

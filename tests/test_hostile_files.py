@@ -372,10 +372,42 @@ HOSTILE = [
         "database.db makes a value larger than the file itself (string or blob too big); refused.",
     ),
     (
-        "ten thousand and one rows",
+        "a thousand and one rows",
         "database.db",
-        database(MEPHISTO_SCHEMA, rows_of(10_001)),
-        "database.db holds more than 10,000 task runs; import at most that many at a time.",
+        database(MEPHISTO_SCHEMA, rows_of(1001)),
+        "database.db holds more than 1,000 task runs; import at most that many at a time.",
+    ),
+    # 3 bytes a run, milliseconds each to validate: 12,000 of them held a worker
+    # past gunicorn's 30 s timeout.
+    (
+        "twelve thousand empty documents in JSON Lines",
+        "runs.jsonl",
+        b"{}\n" * 12_000,
+        "runs.jsonl holds more than 1,000 task runs; import at most that many at a time.",
+    ),
+    (
+        "a million lines that are not JSON",
+        "runs.jsonl",
+        b"x\n" * 1_000_000,
+        "runs.jsonl holds more than 1,000 task runs; import at most that many at a time.",
+    ),
+    (
+        "a JSON array of 30,000 empty documents",
+        "runs.json",
+        ("[" + ",".join(["{}"] * 30_000) + "]").encode(),
+        "runs.json holds more than 1,000 task runs; import at most that many at a time.",
+    ),
+    (
+        "10,000 YAML documents",
+        "runs.yaml",
+        b"---\n{}\n" * 10_000,
+        "runs.yaml holds more than 1,000 task runs; import at most that many at a time.",
+    ),
+    (
+        "a zip of files that hold 1,001 runs together",
+        "runs.zip",
+        zipped(**{f"{i}.json": json_bytes([TASK] * 91) for i in range(11)}),
+        "runs.zip holds more than 1,000 task runs; import at most that many at a time.",
     ),
     (
         "task_runs as a virtual table",
@@ -426,6 +458,23 @@ HOSTILE = [
         "config.yaml",
         task_yaml("    task_reward: 5\n"),
         f"config.yaml: found duplicate key task_reward at line 7, column 5: {DUPLICATE}",
+    ),
+    # JSON escapes let init_params hold characters YAML refuses: a server error once.
+    (
+        "a lone surrogate in a database row's YAML",
+        "database.db",
+        mephisto_database(mephisto_row(3, yaml="task:\n  task_title: \ud800\n")),
+        "database.db task_run 3: init_params: unreadable (not valid YAML: unacceptable"
+        ' character #xd800: special characters are not allowed in "<unicode string>",'
+        " position 20)",
+    ),
+    (
+        "a control character in a database row's YAML",
+        "database.db",
+        mephisto_database(mephisto_row(3, yaml="task:\n  task_title: a\x01b\n")),
+        "database.db task_run 3: init_params: unreadable (not valid YAML: unacceptable"
+        ' character #x0001: special characters are not allowed in "<unicode string>",'
+        " position 21)",
     ),
     (
         "duplicate key in a database row's YAML",
@@ -567,14 +616,16 @@ def test_hostile_file_gets_a_clear_message_and_changes_nothing(
 
 
 def test_database_read_stops_after_its_time_budget_with_a_message():
-    # Each row's generated value costs milliseconds: 10,000 rows would take a minute
-    # or more (harmless functions only: the schema is not trusted). The column is
-    # added after the rows, or building the file would take that minute.
+    # Each row's generated value costs tens of milliseconds: the 1,000 rows a file
+    # may hold would take half a minute or more (harmless functions only: the
+    # schema is not trusted). The column is added after the rows, or building the
+    # file would take that long.
     data = database(
         "CREATE TABLE task_runs (task_run_id INTEGER PRIMARY KEY, creation_date TEXT)",
-        rows_of(10_000),
-        "ALTER TABLE task_runs ADD COLUMN init_params"
-        " AS (length(hex(zeroblob(400000 + task_run_id))))",
+        rows_of(importing.MAX_DATABASE_ROWS),
+        "ALTER TABLE task_runs ADD COLUMN init_params AS ("
+        + " + ".join(f"length(hex(zeroblob(40000{n} + task_run_id)))" for n in range(8))
+        + ")",
     )
     assert len(data) < 100_000
     started = time.monotonic()

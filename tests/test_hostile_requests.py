@@ -201,6 +201,29 @@ def test_an_id_beyond_the_column_in_the_path_is_not_found(client, superuser, mak
         assert response.redirect_chain[-1][0] == "/admin/"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/tasks/taskrun/abc/history/",
+        "/admin/tasks/taskrun/%00/history/",
+        "/admin/tasks/taskrun/%C2%B2/history/",
+        "/admin/tasks/taskrun/abc/history/1/",
+        "/admin/tasks/taskrun/{pk}/history/abc/",
+        "/admin/tasks/taskrun/{pk}/history/1%00/",
+        "/admin/tasks/taskrun/{pk}/history/%C2%B2/",
+        "/admin/tasks/taskrun/{pk}/history/99999999999999999999999/",
+    ],
+)
+def test_an_odd_id_on_the_admin_history_pages_is_not_found(client, superuser, make_run, path):
+    # simple-history filtered by these as they came: "abc" was a 500.
+    run = make_run()
+    client.force_login(superuser)
+
+    response = client.get(path.format(pk=run.pk))
+
+    assert response.status_code == 404
+
+
 # -- Search text: NUL and over-long queries are refused with a message ---------------
 
 SEARCH_NUL = (
