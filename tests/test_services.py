@@ -171,3 +171,15 @@ def test_a_launched_run_cannot_be_deleted_and_a_draft_keeps_its_history(saved, e
     assert TaskRun.history.filter(id=pk).latest("history_id").history_change_reason == (
         "browser: deleted"
     )
+
+
+def test_a_launched_run_cannot_be_reverted_even_to_its_own_config(saved, editor):
+    services.run_launch(saved, by=editor)
+    run = TaskRun.objects.get()
+    versions = run.history.count()
+    with pytest.raises(ValidationError) as refused:
+        services.run_revert(run, run.history.latest("history_id"), by=editor)
+    assert refused.value.messages == [
+        "This run was launched, so its config is read-only: clone it to change it."
+    ]
+    assert (TaskRun.objects.get().version, run.history.count()) == (2, versions)
