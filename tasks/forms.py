@@ -1,7 +1,7 @@
-from crispy_forms.bootstrap import PrependedText
-from crispy_forms.helper import FormHelper
 import json
 
+from crispy_forms.bootstrap import PrependedText
+from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
@@ -233,10 +233,10 @@ class TaskRunForm(forms.ModelForm):
                 moved = True
         for argument, field in names.items():
             key = self.add_prefix(field)
-            if argument in other and other[argument] is not None:
-                if not str(self.data.get(key, "")).strip():
-                    self.data[key] = _as_typed(other.pop(argument))
-                    moved = True
+            posted = str(self.data.get(key, "")).strip()
+            if argument in other and other[argument] is not None and not posted:
+                self.data[key] = _as_typed(other.pop(argument))
+                moved = True
         if moved:
             self.data[other_key] = json.dumps(other, ensure_ascii=False, indent=2) if other else ""
 
@@ -283,8 +283,9 @@ class TaskRunForm(forms.ModelForm):
                 self.add_error(
                     section,
                     ValidationError(
-                        f"{', '.join(twice)}: given in {'its input' if len(twice) == 1 else 'their inputs'}"
-                        " above as well; give each value once.",
+                        f"{', '.join(twice)}: given in"
+                        f" {'its input' if len(twice) == 1 else 'their inputs'} above as well;"
+                        " give each value once.",
                         code="given_twice",
                     ),
                 )
