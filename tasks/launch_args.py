@@ -190,3 +190,15 @@ def problems(group, name, section, *, given=()):
                 )
             )
     return found
+
+
+def not_checked(documents):
+    """Notices for the import preview: each document (with `source` and `run`)
+    whose blueprint, architect or provider Mephisto does not ship."""
+    return [
+        f"{document.source}: the {group} {name} is {NOT_CHECKED}."
+        for document in documents
+        if document.run is not None
+        for group in GROUPS
+        if (name := getattr(document.run, group, "")) and arguments(group, name) is None
+    ]
