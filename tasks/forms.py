@@ -165,7 +165,9 @@ class TaskRunForm(forms.ModelForm):
                 for key, argument in (declared or {}).items()
                 if not argument.selector and key not in taken
             }
-            other = self.fields[section]
+            other = self.fields.get(section)
+            if other is None:
+                continue  # shown read-only (a launched run in the admin)
             if not self.argument_inputs:
                 if declared:
                     other.help_text += (

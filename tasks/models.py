@@ -706,7 +706,7 @@ class TaskRun(models.Model):
                 if missing and taken.get(key) == "blueprint_source":
                     means = self.MAIN_ARGUMENT_MEANS.get(key, "the blueprint's main file")
                     errors.setdefault("blueprint_source", []).append(
-                        ValidationError(f"{name} needs {key}: {means}.", code="required")
+                        ValidationError(f"{name} needs {key}: {means}.", code="missing_argument")
                     )
                     continue
                 errors.setdefault(field, []).append(
