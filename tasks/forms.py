@@ -20,6 +20,10 @@ from tasks.fields import (
     argument_field,
 )
 from tasks.models import TaskRun
+from tasks.providers import BLUEPRINT_MAIN_ARGUMENT
+
+# The run form's block that follows the blueprint, architect and provider chosen.
+ARGUMENT_BLOCK = ("blueprint_source", *TaskRun.ARGUMENT_SECTIONS.values())
 
 
 def _model_error_messages():
@@ -188,6 +192,12 @@ class TaskRunForm(forms.ModelForm):
                     f"Keys Mephisto's {name} {group} does not declare, as a JSON object."
                     " Mephisto would refuse them at launch, so saving refuses them too."
                 )
+            main = BLUEPRINT_MAIN_ARGUMENT.get(name) if group == "blueprint" else None
+            if main and declared and main in declared and "blueprint_source" in self.fields:
+                source = self.fields["blueprint_source"]
+                source.label = f"{main} (the blueprint's main file)"
+                source.help_text = declared[main].help_text
+            other.widget.attrs["rows"] = 3
             names = {key: f"{section}__{key}" for key in shown}
             self.argument_fields[section] = names
             if self.is_bound:
@@ -254,16 +264,17 @@ class TaskRunForm(forms.ModelForm):
         groups = []
         for group, section in TaskRun.ARGUMENT_SECTIONS.items():
             name = self.chosen[group]
-            known = launch_args.arguments(group, name) is not None if name else False
+            declared = launch_args.arguments(group, name) if name else None
+            known = declared is not None
+            main = [self["blueprint_source"]] if group == "blueprint" else []
             groups.append(
                 {
                     "group": group,
                     "legend": f"{group.capitalize()} arguments"
                     + (f": {name}" if name else " (chosen at launch)"),
                     "notice": f"{name}: {launch_args.NOT_CHECKED}." if name and not known else "",
-                    "fields": [
-                        self[field] for field in self.argument_fields.get(section, {}).values()
-                    ]
+                    "fields": main
+                    + [self[field] for field in self.argument_fields.get(section, {}).values()]
                     + [self[section]],
                 }
             )
@@ -331,10 +342,10 @@ class TaskRunForm(forms.ModelForm):
             if name == "task_reward":
                 yield PrependedText(name, _reward_unit(self.instance.provider))
                 yield HTML('{% include "tasks/_reward_equivalent.html" %}')
-            elif self.argument_inputs and name in TaskRun.ARGUMENT_SECTIONS.values():
-                # The three sections' inputs, together: the live preview
-                # replaces them when a choice changes.
-                if name == "blueprint_args":
+            elif self.argument_inputs and name in ARGUMENT_BLOCK:
+                # The blueprint's main file and the three sections' inputs,
+                # together: the live preview replaces them when a choice changes.
+                if name == "blueprint_source":
                     yield HTML('{% include "tasks/_launch_arguments.html" %}')
             else:
                 yield name

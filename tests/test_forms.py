@@ -56,8 +56,9 @@ def test_layout_groups_follow_the_models_groups():
     assert [fieldset.legend for fieldset in fieldsets] == [
         legend for legend, _ in TaskRun.FORM_GROUPS
     ]
-    # The three argument sections are one included block (tasks/_launch_arguments.html).
-    sections = TaskRun.ARGUMENT_SECTIONS.values()
+    # The main file and the three argument sections are one included block
+    # (tasks/_launch_arguments.html).
+    sections = ("blueprint_source", *TaskRun.ARGUMENT_SECTIONS.values())
     assert [
         [getattr(item, "field", item) for item in fieldset.fields if not isinstance(item, HTML)]
         for fieldset in fieldsets

@@ -245,9 +245,7 @@ def test_the_form_shows_the_chosen_blueprints_arguments_with_help(editor_client,
     block = field_block(html, "blueprint_args__units_per_assignment")
     assert "How many workers you want to do each assignment. Default: 1." in block
     assert 'value="3"' in block
-    assert "Path to csv file containing task data." in field_block(
-        html, "blueprint_args__data_csv"
-    )
+    assert "Path to csv file containing task data." in field_block(html, "blueprint_args__data_csv")
     # Taskadmin's own field holds the main argument; "Other" holds undeclared keys only.
     assert 'name="blueprint_args__task_source"' not in html
     assert "units_per_assignment" not in field_block(html, "blueprint_args")
