@@ -142,7 +142,7 @@ class TaskRunForm(forms.ModelForm):
     # -- The launch arguments: derived from tasks.launch_args for the chosen names.
 
     def _chosen(self, group):
-        if self.is_bound:
+        if self.is_bound and group in self.fields:
             posted = self.fields[group].widget.value_from_datadict(
                 self.data, self.files, self.add_prefix(group)
             )
