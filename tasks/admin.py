@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from tasks import exporting, listing, querystrings, services
 from tasks.downloads import attachment
 from tasks.fields import DurationInput
-from tasks.forms import TaskRunForm
+from tasks.forms import AdminTaskRunForm, TaskRunForm
 from tasks.models import EditConflict, TaskRun
 from tasks.pagination import CappedPaginator
 
@@ -43,7 +43,7 @@ class TaskRunActionForm(ActionForm):
 class TaskRunAdmin(SimpleHistoryAdmin):
     # The browser form, so the admin parses durations and JSON the same way
     # and the model's validation runs on every save.
-    form = TaskRunForm
+    form = AdminTaskRunForm
     fieldsets = (
         *((legend, {"fields": names}) for legend, names in TaskRun.FORM_GROUPS),
         (

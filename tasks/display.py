@@ -13,8 +13,9 @@ class Item:
     name: str
     label: str
     text: str
-    kind: str = "text"  # text, code, tags, json, muted
+    kind: str = "text"  # text, code, tags, json, muted, arguments
     detail: str = ""
+    lines: tuple = ()  # for arguments: (name, value as written, detail) each
 
 
 RESOLVED_AT_LAUNCH = "an interpolation: Mephisto resolves it at launch"
@@ -42,6 +43,17 @@ def _item_for(name, value, provider=None):
         return Item(name, label, dict(field.choices or ()).get(value, value))
     if name == "defaults":
         return Item(name, label, json.dumps(value, ensure_ascii=False), "code")
+    if name in TaskRun.ARGUMENT_SECTIONS.values() and isinstance(value, dict) and value:
+        lines = tuple(
+            (
+                str(key),
+                launch_args.show_value(argument),
+                RESOLVED_AT_LAUNCH if hydra.holds_interpolation(argument) else "",
+            )
+            for key, argument in value.items()
+        )
+        text = "\n".join(f"{key}: {shown}" for key, shown, _ in lines)
+        return Item(name, label, text, "arguments", lines=lines)
     if name in (*TaskRun.SECTION_FIELDS, "top_level"):
         if not value:
             return Item(name, label, "none", "muted")

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tasks.durations import ACCEPTED, humanize_seconds, parse_duration
+from tasks.hydra import has_interpolation
 from tasks.tags import read_tags
 
 
@@ -165,3 +166,108 @@ class ChoiceNameInput(forms.TextInput):
         context["widget"]["names"] = self.names
         context["widget"]["attrs"]["list"] = f"{context['widget']['attrs']['id']}-names"
         return context
+
+
+class _ArgumentMixin:
+    """An input for one argument Mephisto declares: empty means "not written"
+    (Mephisto's default applies); an OmegaConf interpolation is kept as text,
+    for Mephisto to resolve at launch, whatever the argument's type."""
+
+    def __init__(self, argument, **kwargs):
+        self.argument = argument
+        kwargs.setdefault("label", argument.name)
+        kwargs.setdefault("help_text", argument.help_text)
+        super().__init__(required=False, **kwargs)
+
+
+class TextArgumentField(_ArgumentMixin, forms.CharField):
+    """A str (or Optional) argument."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value if value not in self.empty_values else None
+
+
+class WholeNumberArgumentField(_ArgumentMixin, forms.CharField):
+    """An int argument, typed as ASCII digits. A text input, not a number input:
+    the browser would drop what it cannot read (and an interpolation) silently."""
+
+    default_error_messages = {
+        "invalid": "Enter a whole number, or an interpolation such as ${task_dir}.",
+    }
+
+    def __init__(self, argument, **kwargs):
+        super().__init__(argument, **kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        if has_interpolation(value):
+            return value
+        if not _WHOLE_NUMBER.fullmatch(value) or len(value) > 30:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(value)
+
+    def prepare_value(self, value):
+        return "" if value is None else str(value)
+
+
+class BooleanArgumentField(_ArgumentMixin, forms.ChoiceField):
+    """A bool argument: Mephisto's default, true or false. A choice rather than a
+    checkbox, so that "not written" and an explicit false stay apart."""
+
+    def __init__(self, argument, *, current=None, **kwargs):
+        default = argument.default if isinstance(argument.default, bool) else None
+        choices = [
+            ("", f"Mephisto's default ({str(default).lower()})" if default is not None else "—"),
+            ("true", "true"),
+            ("false", "false"),
+        ]
+        if isinstance(current, str) and has_interpolation(current):
+            choices.append((current, current))
+        super().__init__(argument, choices=choices, **kwargs)
+        self.widget.attrs.update({"class": "form-select"})
+
+    def to_python(self, value):
+        return {"": None, "true": True, "false": False}.get(value, value)
+
+    def validate(self, value):
+        if value is not None and not isinstance(value, bool):
+            super().validate(value)
+
+    def prepare_value(self, value):
+        return {None: "", True: "true", False: "false"}.get(value, value)
+
+
+class JSONArgumentField(_ArgumentMixin, JSONObjectField):
+    """A list or Dict argument, typed as JSON."""
+
+    def __init__(self, argument, **kwargs):
+        super().__init__(
+            argument,
+            widget=forms.Textarea(
+                attrs={"rows": 2, "class": "font-monospace", "spellcheck": "false"}
+            ),
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
+def argument_field(argument, current=None):
+    """The form field for one of Mephisto's declared arguments."""
+    if argument.type == "int":
+        return WholeNumberArgumentField(argument)
+    if argument.type == "bool":
+        return BooleanArgumentField(argument, current=current)
+    if argument.type in ("list", "Dict"):
+        return JSONArgumentField(argument)
+    return TextArgumentField(argument)

@@ -1,3 +1,5 @@
+import json
+
 from crispy_forms.bootstrap import PrependedText
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
@@ -15,8 +17,13 @@ from tasks.fields import (
     JSONObjectField,
     TagsInput,
     WholeNumberField,
+    argument_field,
 )
 from tasks.models import TaskRun
+from tasks.providers import BLUEPRINT_MAIN_ARGUMENT
+
+# The run form's block that follows the blueprint, architect and provider chosen.
+ARGUMENT_BLOCK = ("blueprint_source", *TaskRun.ARGUMENT_SECTIONS.values())
 
 
 def _model_error_messages():
@@ -27,6 +34,23 @@ def _model_error_messages():
         if "error_messages" in kwargs:
             messages[name] = kwargs["error_messages"]
     return messages
+
+
+def _as_typed(value):
+    """An argument's value as its input holds it (the inverse of the input's parsing)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    return str(value)
+
+
+def _argument_in(message, group):
+    """The key a launch-argument message from the model names ("mephisto.<group>.<key>: ...")."""
+    prefix = f"mephisto.{group}."
+    if isinstance(message, str) and message.startswith(prefix):
+        return message[len(prefix) :].split(":", 1)[0]
+    return None
 
 
 def _reward_unit(provider):
@@ -74,6 +98,11 @@ class TaskRunForm(forms.ModelForm):
             },
         }
 
+    # One input per argument the chosen blueprint, architect and provider
+    # declare, beside a JSON "other arguments" input; the sections are assembled
+    # back in clean(). False keeps each section as one JSON input (the admin).
+    argument_inputs = True
+
     # The version of the run this form was filled from: a save of an older
     # version than the stored one is refused as a conflict, never applied.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -107,7 +136,195 @@ class TaskRunForm(forms.ModelForm):
             # once, so they can be read and ticked before the first save.
             self.warnings = services.warnings_for(self.instance)
             self.fields["acknowledge"].choices = [(w.code, w.message) for w in self.warnings]
+        self._add_argument_fields()
         self.helper.layout = self._layout()
+
+    # -- The launch arguments: derived from tasks.launch_args for the chosen names.
+
+    def _chosen(self, group):
+        if self.is_bound and group in self.fields:
+            posted = self.fields[group].widget.value_from_datadict(
+                self.data, self.files, self.add_prefix(group)
+            )
+            return posted.strip() if isinstance(posted, str) else ""
+        value = self.initial.get(group, getattr(self.instance, group))
+        return value if isinstance(value, str) else ""
+
+    def _add_argument_fields(self):
+        """Add an input for each argument the chosen names declare, after the model's fields.
+
+        `self.argument_fields` maps each section field to {argument: form field name}.
+        """
+        self.chosen = {group: self._chosen(group) for group in TaskRun.ARGUMENT_SECTIONS}
+        probe = TaskRun(**self.chosen)
+        self.argument_fields = {}
+        if self.is_bound and self.argument_inputs:
+            self.data = self.data.copy()
+        for group, section in TaskRun.ARGUMENT_SECTIONS.items():
+            name = self.chosen[group]
+            declared = launch_args.arguments(group, name) if name else None
+            taken = probe.taken_arguments(group)
+            shown = {
+                key: argument
+                for key, argument in (declared or {}).items()
+                if not argument.selector and key not in taken
+            }
+            other = self.fields.get(section)
+            if other is None:
+                continue  # shown read-only (a launched run in the admin)
+            if not self.argument_inputs:
+                if declared:
+                    other.help_text += (
+                        f" Mephisto's {name} {group} declares: {', '.join(shown) or 'nothing'}"
+                        + (f" ({', '.join(taken)} is a field above)." if taken else ".")
+                    )
+                continue
+            if declared is None:
+                other.label = f"{group.capitalize()} arguments (JSON)"
+                other.help_text = (
+                    f"mephisto.{group}, as a JSON object: kept as written."
+                    if name
+                    else f"mephisto.{group}, as a JSON object, for the {group} chosen at launch."
+                )
+            else:
+                other.label = f"Other {group} arguments (JSON)"
+                other.help_text = (
+                    f"Keys Mephisto's {name} {group} does not declare, as a JSON object."
+                    " Mephisto would refuse them at launch, so saving refuses them too."
+                )
+            main = BLUEPRINT_MAIN_ARGUMENT.get(name) if group == "blueprint" else None
+            if main and declared and main in declared and "blueprint_source" in self.fields:
+                source = self.fields["blueprint_source"]
+                source.label = f"{main} (the blueprint's main file)"
+                source.help_text = declared[main].help_text
+            other.widget.attrs["rows"] = 3
+            names = {key: f"{section}__{key}" for key in shown}
+            self.argument_fields[section] = names
+            if self.is_bound:
+                self._carry_over(section, names)
+                current = {
+                    key: self.data.get(self.add_prefix(field)) for key, field in names.items()
+                }
+            else:
+                stored = getattr(self.instance, section)
+                stored = stored if isinstance(stored, dict) else {}
+                current = {key: stored[key] for key in names if key in stored}
+                for key, value in current.items():
+                    self.initial[names[key]] = value
+                if isinstance(stored, dict) and section in self.initial:
+                    self.initial[section] = {k: v for k, v in stored.items() if k not in names}
+            for key, argument in shown.items():
+                self.fields[names[key]] = argument_field(argument, current.get(key))
+
+    def _carry_over(self, section, names):
+        """Move what was posted for a section between its inputs and its JSON input:
+        typed arguments the chosen name does not declare into the JSON (kept, and
+        refused by name where Mephisto would refuse them), declared keys given in
+        the JSON into their empty inputs. The section assembled in clean() is the
+        same either way; after a change of blueprint the page shows each value
+        where it now belongs, typed values of arguments both declare left in place.
+        """
+        prefix = self.add_prefix(f"{section}__")
+        other_key = self.add_prefix(section)
+        text = self.data.get(other_key, "")
+        try:
+            other = json.loads(text) if text.strip() else {}
+        except ValueError:
+            return
+        if not isinstance(other, dict):
+            return
+        moved = False
+        for key in [key for key in self.data if key.startswith(prefix)]:
+            argument = key[len(prefix) :]
+            if argument in names:
+                continue
+            value = self.data.get(key) or ""
+            del self.data[key]
+            if value.strip() and argument not in other:
+                other[argument] = value
+                moved = True
+        for argument, field in names.items():
+            key = self.add_prefix(field)
+            posted = str(self.data.get(key, "")).strip()
+            if argument in other and other[argument] is not None and not posted:
+                self.data[key] = _as_typed(other.pop(argument))
+                moved = True
+        if moved:
+            self.data[other_key] = json.dumps(other, ensure_ascii=False, indent=2) if other else ""
+
+    @property
+    def argument_choices(self):
+        """The names the argument inputs were made for: the live preview replaces
+        them (run-form.js) only when the names change."""
+        return "|".join(self.chosen[group] for group in TaskRun.ARGUMENT_SECTIONS)
+
+    @property
+    def argument_groups(self):
+        """[{legend, notice, fields}, ...]: the inputs of each section, for the template."""
+        groups = []
+        for group, section in TaskRun.ARGUMENT_SECTIONS.items():
+            name = self.chosen[group]
+            declared = launch_args.arguments(group, name) if name else None
+            known = declared is not None
+            main = [self["blueprint_source"]] if group == "blueprint" else []
+            groups.append(
+                {
+                    "group": group,
+                    "legend": f"{group.capitalize()} arguments"
+                    + (f": {name}" if name else " (chosen at launch)"),
+                    "notice": f"{name}: {launch_args.NOT_CHECKED}." if name and not known else "",
+                    "fields": main
+                    + [self[field] for field in self.argument_fields.get(section, {}).values()]
+                    + [self[section]],
+                }
+            )
+        return groups
+
+    def clean(self):
+        cleaned = super().clean()
+        for section, names in self.argument_fields.items():
+            other = cleaned.get(section)
+            if not isinstance(other, dict):
+                continue  # refused already, or by the model's validator
+            typed = {
+                key: cleaned[field]
+                for key, field in names.items()
+                if cleaned.get(field) is not None
+            }
+            twice = [key for key in typed if key in other]
+            if twice:
+                self.add_error(
+                    section,
+                    ValidationError(
+                        f"{', '.join(twice)}: given in"
+                        f" {'its input' if len(twice) == 1 else 'their inputs'} above as well;"
+                        " give each value once.",
+                        code="given_twice",
+                    ),
+                )
+                continue
+            cleaned[section] = {**typed, **other}
+        return cleaned
+
+    def _update_errors(self, errors):
+        # The model names the key of each launch-argument problem: put it beside
+        # that key's own input when there is one.
+        for group, section in TaskRun.ARGUMENT_SECTIONS.items():
+            names = self.argument_fields.get(section)
+            if not names or section not in getattr(errors, "error_dict", {}):
+                continue
+            kept = []
+            for error in errors.error_dict[section]:
+                field = names.get(_argument_in(error.message, group))
+                if field:
+                    errors.error_dict.setdefault(field, []).append(error)
+                else:
+                    kept.append(error)
+            if kept:
+                errors.error_dict[section] = kept
+            else:
+                del errors.error_dict[section]
+        super()._update_errors(errors)
 
     @property
     def estimate(self):
@@ -129,6 +346,11 @@ class TaskRunForm(forms.ModelForm):
             if name == "task_reward":
                 yield PrependedText(name, _reward_unit(self.instance.provider))
                 yield HTML('{% include "tasks/_reward_equivalent.html" %}')
+            elif self.argument_inputs and name in ARGUMENT_BLOCK:
+                # The blueprint's main file and the three sections' inputs,
+                # together: the live preview replaces them when a choice changes.
+                if name == "blueprint_source":
+                    yield HTML('{% include "tasks/_launch_arguments.html" %}')
             else:
                 yield name
             if name == "planned_units":
@@ -242,6 +464,11 @@ class TaskRunForm(forms.ModelForm):
         fields = cls.base_fields
         for name in names:
             key = f"{prefix}-{name}" if prefix else name
+            if name in TaskRun.ARGUMENT_SECTIONS.values():
+                # The whole section goes in its JSON input; the form moves each
+                # declared argument back to its own input when it is read.
+                for posted in [posted for posted in data if posted.startswith(f"{key}__")]:
+                    del data[posted]
             value = fields[name].prepare_value(getattr(run, name))
             if isinstance(fields[name], forms.BooleanField):
                 if value:
@@ -251,6 +478,14 @@ class TaskRunForm(forms.ModelForm):
             else:
                 data[key] = "" if value is None else str(value)
         return data
+
+
+class AdminTaskRunForm(TaskRunForm):
+    """The admin's form: each section one JSON input, its help naming the arguments
+    the chosen blueprint, architect or provider declares. The admin's fieldsets name
+    the model's fields, and an input the fieldsets leave out would post nothing."""
+
+    argument_inputs = False
 
 
 class ExportForm(forms.Form):

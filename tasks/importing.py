@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tasks import compose, exporting, hydra, rules, schema, services
+from tasks import compose, exporting, hydra, launch_args, rules, schema, services
 from tasks.defaults_list import LAUNCH_GROUPS, SELF, choices_in, other_files
 from tasks.models import TaskRun
 from tasks.providers import (
@@ -168,6 +168,7 @@ def parse(name, data):
         _read_files(batch, [(name, PurePosixPath(name).name, data)], in_zip=False)
     if not batch.documents:
         raise ImportFailure(f"{name} holds no task runs.")
+    batch.notices.extend(launch_args.not_checked(batch.documents))
     return batch
 
 

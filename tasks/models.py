@@ -11,9 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from tasks import hydra, money
-from tasks.defaults_list import LAUNCH_GROUPS, launch_defaults
-from tasks.providers import LIVE_PROVIDERS, Provider
+from tasks import hydra, launch_args, money
+from tasks.defaults_list import LAUNCH_GROUPS, launch_defaults, other_files
+from tasks.providers import (
+    BLUEPRINT_MAIN_ARGUMENT,
+    LIVE_PROVIDERS,
+    PROLIFIC_MINUTES_ARGUMENT,
+    Provider,
+)
 from tasks.tags import split_tags, tidy_tags
 from tasks.validators import (
     fits_an_integer_column,
@@ -494,6 +499,18 @@ class TaskRun(models.Model):
     CONFIG_TEXT_FIELDS = ("task_name", "post_install_script", "blueprint_source")
     # The whole-config sections besides the task fields, as stored.
     SECTION_FIELDS = ("blueprint_args", "architect_args", "provider_args", "mephisto_extra")
+    # mephisto.blueprint/architect/provider: checked against the arguments the
+    # chosen one declares (tasks/launch_args.py) when Mephisto ships it.
+    ARGUMENT_SECTIONS = {
+        "blueprint": "blueprint_args",
+        "architect": "architect_args",
+        "provider": "provider_args",
+    }
+    # What the blueprint's main argument is, for the message when it is missing.
+    MAIN_ARGUMENT_MEANS = {
+        "task_source": "the file workers are shown",
+        "world_file": "the ParlAI world that runs the conversation",
+    }
     # A reward above this, per unit in the provider's currency, is allowed but
     # likely a typo: a warning (tasks/rules.py) asks for a tick before saving.
     REWARD_CONFIRM_ABOVE = Decimal("50.00")
@@ -642,12 +659,59 @@ class TaskRun(models.Model):
                         ValidationError(problem, code="bad_interpolation")
                     )
                     break
+        self._check_launch_arguments(errors)
         for finding in rules.check(self, rules.ERROR):
             errors.setdefault(finding.field, []).append(
                 ValidationError(finding.message, code=finding.code)
             )
         if errors:
             raise ValidationError(errors)
+
+    def taken_arguments(self, group):
+        """{argument: field} of `group`'s arguments that Taskadmin keeps as fields of
+        its own (the blueprint's main file, Prolific's minutes): the export writes them."""
+        if group == "blueprint" and self.blueprint in BLUEPRINT_MAIN_ARGUMENT:
+            return {BLUEPRINT_MAIN_ARGUMENT[self.blueprint]: "blueprint_source"}
+        if group == "provider" and self.provider == Provider.PROLIFIC:
+            return {PROLIFIC_MINUTES_ARGUMENT: "estimated_minutes"}
+        return {}
+
+    def _check_launch_arguments(self, errors):
+        """Add to `errors` what Mephisto would refuse at launch in the three sections."""
+        # Required arguments are asked of a draft, still to be launched, whose
+        # whole config is here: a file the defaults list names (- base) may give them.
+        defaults = self.defaults if isinstance(self.defaults, list) else []
+        complete = self.status == self.Status.DRAFT and not other_files(defaults)
+        for group, field in self.ARGUMENT_SECTIONS.items():
+            section = getattr(self, field)
+            if field in errors or not isinstance(section, dict):
+                continue
+            taken = self.taken_arguments(group)
+            for key, field_name in taken.items():
+                if key in section:
+                    label = self._meta.get_field(field_name).verbose_name
+                    errors.setdefault(field, []).append(
+                        ValidationError(
+                            f"mephisto.{group}.{key}: Taskadmin keeps it as the run's"
+                            f" {label}; give it there, not here.",
+                            code="argument_has_a_field",
+                        )
+                    )
+            given = {key for key, name in taken.items() if getattr(self, name) not in ("", None)}
+            name = getattr(self, group)
+            for key, message in launch_args.problems(group, name, section, given=given):
+                missing = section.get(key, launch_args.MISSING) == launch_args.MISSING
+                if missing and not complete:
+                    continue
+                if missing and taken.get(key) == "blueprint_source":
+                    means = self.MAIN_ARGUMENT_MEANS.get(key, "the blueprint's main file")
+                    errors.setdefault("blueprint_source", []).append(
+                        ValidationError(f"{name} needs {key}: {means}.", code="missing_argument")
+                    )
+                    continue
+                errors.setdefault(field, []).append(
+                    ValidationError(message, code="launch_argument")
+                )
 
     def _normalize(self):
         # Every path (forms, admin, import, shell) stores text the same way:

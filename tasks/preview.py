@@ -7,6 +7,7 @@ durations from tasks.durations.
 """
 
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 from django.template.loader import render_to_string
 
 from tasks import costs, money
@@ -16,7 +17,8 @@ from tasks.tags import read_tags
 
 
 def derived_values(form):
-    """{"durations", "tags", "reward", "estimate_html"} for a bound TaskRunForm, validated.
+    """{"durations", "tags", "reward", "estimate_html", "arguments"} for a bound
+    TaskRunForm, validated.
 
     A value is derived from a field as typed once that field accepts it on its
     own (it parses and passes the model field's validators); a rule across
@@ -42,6 +44,19 @@ def derived_values(form):
         "estimate_html": render_to_string(
             "tasks/_estimate.html", {"estimate": _estimate(form, provider, reward)}
         ),
+        "arguments": _arguments(form),
+    }
+
+
+def _arguments(form):
+    """The argument inputs for the posted blueprint, architect and provider, holding
+    what was posted (see TaskRunForm._carry_over), without messages: the preview
+    lists those, and the page's own show once the form is sent."""
+    fresh = type(form)(form.data, instance=form.instance, prefix=form.prefix)
+    fresh._errors = ErrorDict()  # rendered as typed, not validated again
+    return {
+        "choices": fresh.argument_choices,
+        "html": render_to_string("tasks/_launch_arguments.html", {"form": fresh}),
     }
 
 

@@ -12,11 +12,21 @@ pytestmark = pytest.mark.django_db
 
 
 def test_form_holds_every_editable_field_the_version_and_the_warnings_read():
-    assert tuple(TaskRunForm().fields) == (*TaskRun.EDITABLE_FIELDS, "version", "acknowledge")
+    # Then one input per argument the chosen names declare: a new run is for
+    # the mock provider, whose one argument is requester_name.
+    assert tuple(TaskRunForm().fields) == (
+        *TaskRun.EDITABLE_FIELDS,
+        "version",
+        "acknowledge",
+        "provider_args__requester_name",
+    )
     assert isinstance(TaskRunForm().fields["version"].widget, forms.HiddenInput)
 
 
-@pytest.mark.parametrize("name", TaskRun.EDITABLE_FIELDS)
+@pytest.mark.parametrize(
+    "name",
+    [name for name in TaskRun.EDITABLE_FIELDS if name not in TaskRun.ARGUMENT_SECTIONS.values()],
+)
 def test_every_field_shows_the_models_help_text(name):
     assert TaskRunForm().fields[name].help_text == TaskRun._meta.get_field(name).help_text
 
@@ -46,10 +56,13 @@ def test_layout_groups_follow_the_models_groups():
     assert [fieldset.legend for fieldset in fieldsets] == [
         legend for legend, _ in TaskRun.FORM_GROUPS
     ]
+    # The main file and the three argument sections are one included block
+    # (tasks/_launch_arguments.html).
+    sections = ("blueprint_source", *TaskRun.ARGUMENT_SECTIONS.values())
     assert [
         [getattr(item, "field", item) for item in fieldset.fields if not isinstance(item, HTML)]
         for fieldset in fieldsets
-    ] == [list(names) for _, names in TaskRun.FORM_GROUPS]
+    ] == [[name for name in names if name not in sections] for _, names in TaskRun.FORM_GROUPS]
 
 
 def test_valid_form_saves_a_run_with_normalised_tags():

@@ -107,7 +107,8 @@ VALID = {
     "blueprint": st.sampled_from(
         ["", "static_task", "static_react_task", "remote_procedure", "parlai_chat"]
     ),
-    "blueprint_source": st.text(printable, max_size=255),
+    # Given: a static_task (or parlai_chat) run cannot be saved without it.
+    "blueprint_source": st.text(printable, min_size=1, max_size=255).filter(str.strip),
     "estimated_minutes": st.one_of(st.just(""), st.integers(1, MAX_INT).map(str)),
     "planned_units": st.one_of(st.just(""), st.integers(1, MAX_INT).map(str)),
 }

@@ -205,6 +205,7 @@ def test_preview_answers_any_input_with_every_derived_value(editor_client, overr
         "tags",
         "reward",
         "estimate_html",
+        "arguments",
     }
 
 

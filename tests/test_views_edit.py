@@ -217,3 +217,76 @@ def test_forms_post_only_with_a_csrf_token(client, editor, make_run, name):
     target = CREATE if name == "run-create" else url(name, run)
     assert csrf_client.post(target, form_data(run)).status_code == 403
     assert TaskRun.objects.count() == 1
+
+
+# -- Launch arguments: one input per argument the chosen blueprint declares.
+
+STATIC_TASK = {"blueprint": "static_task", "blueprint_source": "${task_dir}/task.html"}
+
+
+def test_a_static_task_run_saves_its_typed_arguments_with_their_types(editor_client):
+    response = editor_client.post(
+        CREATE,
+        form_data(
+            **STATIC_TASK,
+            blueprint_args__data_csv="${task_dir}/data.csv",
+            blueprint_args__units_per_assignment="2",
+            blueprint_args__use_golds="",
+        ),
+    )
+    assert response.status_code == 302, response.text
+    run = TaskRun.objects.get()
+    assert run.blueprint_args == {"data_csv": "${task_dir}/data.csv", "units_per_assignment": 2}
+
+
+def test_the_form_shows_the_chosen_blueprints_arguments_with_help(editor_client, make_run):
+    run = make_run(**STATIC_TASK, blueprint_args={"units_per_assignment": 3})
+    html = editor_client.get(url("run-edit", run)).text
+    block = field_block(html, "blueprint_args__units_per_assignment")
+    assert "How many workers you want to do each assignment. Default: 1." in block
+    assert 'value="3"' in block
+    assert "Path to csv file containing task data." in field_block(html, "blueprint_args__data_csv")
+    # Taskadmin's own field holds the main argument; "Other" holds undeclared keys only.
+    assert 'name="blueprint_args__task_source"' not in html
+    assert "units_per_assignment" not in field_block(html, "blueprint_args")
+
+
+def test_a_word_for_a_whole_number_argument_is_refused_beside_its_input(editor_client):
+    response = editor_client.post(
+        CREATE, form_data(**STATIC_TASK, blueprint_args__units_per_assignment="two")
+    )
+    assert field_errors(response.text, "blueprint_args__units_per_assignment") == [
+        "Enter a whole number, or an interpolation such as ${task_dir}."
+    ]
+    assert not TaskRun.objects.exists()
+
+
+def test_an_undeclared_key_in_other_arguments_is_refused_by_name(editor_client):
+    response = editor_client.post(
+        CREATE, form_data(**STATIC_TASK, blueprint_args='{"units_per_asignment": 2}')
+    )
+    assert field_errors(response.text, "blueprint_args") == [
+        "mephisto.blueprint.units_per_asignment: Mephisto&#x27;s static_task blueprint has no"
+        " argument units_per_asignment; it would refuse the config at launch. Did you mean"
+        " units_per_assignment?"
+    ]
+    assert not TaskRun.objects.exists()
+
+
+def test_a_static_task_without_its_task_source_is_refused_on_that_field(editor_client):
+    response = editor_client.post(CREATE, form_data(blueprint="static_task"))
+    assert field_errors(response.text, "blueprint_source") == [
+        "static_task needs task_source: the file workers are shown."
+    ]
+
+
+def test_an_unknown_blueprint_keeps_its_arguments_unchecked(editor_client):
+    response = editor_client.post(
+        CREATE, form_data(blueprint="acute_eval", blueprint_args='{"pairings_filepath": "p"}')
+    )
+    assert response.status_code == 302, response.text
+    run = TaskRun.objects.get()
+    assert run.blueprint_args == {"pairings_filepath": "p"}
+    page = editor_client.get(url("run-detail", run)).text
+    assert escape("not one Mephisto ships") in page
+    assert "<code>pairings_filepath: p</code>" in page

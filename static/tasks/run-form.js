@@ -103,6 +103,21 @@
     if (fresh && current.outerHTML !== fresh.outerHTML) current.replaceWith(fresh);
   }
 
+  // -- The launch arguments: the inputs of the chosen blueprint, architect and
+  // provider, rendered by the server (tasks/launch_args.py declares them).
+  // Replaced only when a choice changes, so typing in them is never disturbed;
+  // the server carries over what was typed (tasks/forms.py _carry_over).
+  function showArguments(argumentsAnswer) {
+    const current = document.getElementById("launch-arguments");
+    if (!current || !argumentsAnswer || current.dataset.choices === argumentsAnswer.choices) return;
+    const template = document.createElement("template");
+    template.innerHTML = argumentsAnswer.html.trim();
+    const fresh = template.content.firstElementChild;
+    if (!fresh) return;
+    if (current.contains(document.activeElement)) return; // the user is typing there
+    current.replaceWith(fresh);
+  }
+
   // -- Live preview: the server validates the form as posted and answers with
   // the export it would give, so the preview is the download, byte for byte.
   const previewBox = document.getElementById("preview-box");
@@ -196,6 +211,7 @@
     showTags(answer.tags);
     showReward(answer.reward, sentReward);
     showEstimate(answer.estimate_html);
+    showArguments(answer.arguments);
     clearFixedErrors(errorsByField);
     previewBox.hidden = answer.config === null;
     if (answer.config !== null) previewCode.textContent = answer.config;

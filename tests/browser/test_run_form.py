@@ -234,6 +234,8 @@ def test_a_prolific_run_is_paid_in_cents_at_the_minimum_hourly_rate(page):
     expect(page.get_by_label("Provider", exact=True)).to_have_value("prolific")
     expect(page.get_by_role("status").filter(has_text="Live provider")).to_be_visible()
     fill_valid(page, **{"Task reward": "70", "Estimated minutes per unit": "10"})
+    # The preset's static_task blueprint cannot launch without its task_source.
+    page.get_by_label("task_source (the blueprint's main file)").fill("${task_dir}/task.html")
     page.get_by_role("button", name="Create run").click()
 
     expect(page.locator("#id_task_reward_error")).to_have_text(
@@ -311,13 +313,14 @@ def test_every_input_is_labelled_and_tab_order_follows_the_page(page):
         )
         page.keyboard.press("Tab")
     assert tabbed == in_visual_order
-    assert in_visual_order[:8] == [
+    assert in_visual_order[:9] == [
         "provider",
         "architect",
         "blueprint",
         "blueprint_source",
         "blueprint_args",
         "architect_args",
+        "provider_args__requester_name",
         "provider_args",
         "task_title",
     ]
@@ -340,3 +343,41 @@ def test_form_and_list_fit_a_phone_and_follow_dark_mode(new_context, log_in, edi
     page.goto(reverse("tasks:run-list"))
     assert page.evaluate(fits)
     screenshot(page, "list-phone-dark")
+
+
+def test_the_chosen_blueprints_arguments_appear_and_follow_a_change(new_run_form):
+    page = new_run_form
+    wait_for_preview(page)
+    page.get_by_label("Blueprint", exact=True).fill("static_task")
+    page.get_by_label("Blueprint", exact=True).dispatch_event("change")
+    data_csv = page.get_by_label("data_csv")
+    expect(data_csv).to_be_visible()
+    expect(page.locator("#launch-arguments")).to_have_attribute("data-choices", "static_task||mock")
+    expect(page.locator("#id_blueprint_args__data_csv_helptext")).to_contain_text(
+        "Path to csv file containing task data."
+    )
+    # task_source is the blueprint's main file, a field of its own.
+    expect(page.locator("[name=blueprint_args__task_source]")).to_have_count(0)
+    expect(page.get_by_label("task_source (the blueprint's main file)")).to_be_visible()
+    expect(page.locator("#id_blueprint_source_helptext")).to_have_text(
+        "Path to source HTML file for the task being run. Required."
+    )
+    page.get_by_label("units_per_assignment").fill("2")
+    page.get_by_label("block_qualification").fill("blocked")
+    wait_for_preview(page)
+    screenshot(page, "run-form-static-task-arguments")
+
+    page.get_by_label("Blueprint", exact=True).fill("parlai_chat")
+    page.get_by_label("Blueprint", exact=True).dispatch_event("change")
+    expect(page.locator("#launch-arguments")).to_have_attribute("data-choices", "parlai_chat||mock")
+    expect(page.get_by_label("world_file (the blueprint's main file)")).to_be_visible()
+    expect(page.get_by_label("context_csv")).to_be_visible()
+    expect(page.locator("[name=blueprint_args__data_csv]")).to_have_count(0)
+    # An argument both declare keeps what was typed; one parlai_chat lacks
+    # is kept in "Other" (and refused there, by name).
+    expect(page.get_by_label("block_qualification")).to_have_value("blocked")
+    expect(page.get_by_label("Other blueprint arguments (JSON)")).to_have_value(
+        '{\n  "units_per_assignment": "2"\n}'
+    )
+    wait_for_preview(page)
+    expect(page.locator("#preview-errors")).to_contain_text("has no argument units_per_assignment")
