@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tasks import exporting, hydra, rules, schema, services
-from tasks.defaults_list import LAUNCH_GROUPS, SELF, choices_in, other_files
+from tasks.defaults_list import LAUNCH_GROUPS, SELF, as_composed, choices_in, other_files
 from tasks.models import TaskRun
 from tasks.providers import (
     BLUEPRINT_MAIN_ARGUMENT,
@@ -806,7 +806,11 @@ def _kind(value):
 
 
 def _key(run):
-    return json.dumps(exporting.hydra_config(run), sort_keys=True, ensure_ascii=False)
+    config = exporting.hydra_config(run)
+    # Compared as Hydra composes them: a defaults list without _self_ has it
+    # last, which is also how an overrides line (that cannot write it) reads.
+    config["defaults"] = as_composed(config["defaults"])
+    return json.dumps(config, sort_keys=True, ensure_ascii=False)
 
 
 def preview(batch):
