@@ -170,9 +170,15 @@ def _read_file(batch, name, data, *, in_zip):
         return _read_json_lines(batch, name, text)
     if suffix not in (".yaml", ".yml") and stripped[:1] in ("{", "["):
         return _read_json(batch, name, text)
-    if re.match(r"""['"+~]*mephisto[./]""", stripped):
+    if re.match(r"""['"+~]*mephisto[./]""", stripped) or _FIRST_OVERRIDE.match(stripped):
         return _read_overrides(batch, name, text)
     return _read_yaml(batch, name, text)
+
+
+# An overrides line may start with a top-level key (`task_dir=... mephisto.task...`),
+# as the overrides export writes a run's top-level keys before its mephisto ones.
+# No YAML config starts so: its first line would be text, not a mapping.
+_FIRST_OVERRIDE = re.compile(r"""['"+]*[A-Za-z_][\w-]*(?:[./][A-Za-z_][\w-]*)*=""")
 
 
 class _DuplicateKey(ValueError):

@@ -298,3 +298,12 @@ def test_a_config_without_self_and_the_same_with_self_last_are_one_run():
     )
     batch = importing.preview(importing.parse("with_self.yaml", with_self.encode()))
     assert [(doc.status, doc.existing) for doc in batch.documents] == [(importing.IDENTICAL, run)]
+
+
+def test_an_overrides_export_starting_with_a_top_level_key_reads_back_as_overrides(make_run):
+    # No launch choice: the line starts with the top-level key, not mephisto.
+    run = make_run(provider="", top_level={"task_dir": "/srv/lab", "_": None})
+    filename, _, content = exporting.export_run(run, "overrides")
+    assert content.startswith("'task_dir=\"/srv/lab\"' _=null mephisto.task.")
+    batch = importing.preview(importing.parse(filename, content.encode()))
+    assert [(doc.status, doc.existing) for doc in batch.documents] == [(importing.IDENTICAL, run)]
