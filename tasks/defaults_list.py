@@ -73,3 +73,18 @@ def launch_defaults(entries, choices):
 def other_files(entries):
     """The entries naming other config files of the run's folder ("base", "conf/base")."""
     return [entry for entry in entries or () if isinstance(entry, str) and entry != SELF]
+
+
+def as_composed(entries):
+    """`entries` as Hydra composes them: a list without "_self_" gets it appended
+    at the end when it holds an entry other than an override (Hydra's
+    `_validate_self`), so `[a, b]` and `[a, b, "_self_"]` mean the same config.
+    """
+    entries = list(entries or ())
+    overrides_only = all(
+        isinstance(entry, dict) and str(next(iter(entry), "")).startswith("override ")
+        for entry in entries
+    )
+    if SELF not in entries and not (entries and overrides_only):
+        entries.append(SELF)
+    return entries

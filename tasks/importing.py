@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tasks import compose, exporting, hydra, launch_args, rules, schema, services
-from tasks.defaults_list import LAUNCH_GROUPS, SELF, choices_in, other_files
+from tasks.defaults_list import LAUNCH_GROUPS, SELF, as_composed, choices_in, other_files
 from tasks.models import TaskRun
 from tasks.providers import (
     BLUEPRINT_MAIN_ARGUMENT,
@@ -231,9 +231,15 @@ def _read_file(batch, name, data, *, in_zip):
         return _read_json_lines(batch, name, text)
     if suffix not in (".yaml", ".yml") and stripped[:1] in ("{", "["):
         return _read_json(batch, name, text)
-    if re.match(r"""['"+~]*mephisto[./]""", stripped):
+    if re.match(r"""['"+~]*mephisto[./]""", stripped) or _FIRST_OVERRIDE.match(stripped):
         return _read_overrides(batch, name, text)
     return _read_yaml(batch, name, text)
+
+
+# An overrides line may start with a top-level key (`task_dir=... mephisto.task...`),
+# as the overrides export writes a run's top-level keys before its mephisto ones.
+# No YAML config starts so: its first line would be text, not a mapping.
+_FIRST_OVERRIDE = re.compile(r"""['"+]*[A-Za-z_][\w-]*(?:[./][A-Za-z_][\w-]*)*=""")
 
 
 class _DuplicateKey(ValueError):
@@ -964,7 +970,11 @@ def _kind(value):
 
 
 def _key(run):
-    return json.dumps(exporting.hydra_config(run), sort_keys=True, ensure_ascii=False)
+    config = exporting.hydra_config(run)
+    # Compared as Hydra composes them: a defaults list without _self_ has it
+    # last, which is also how an overrides line (that cannot write it) reads.
+    config["defaults"] = as_composed(config["defaults"])
+    return json.dumps(config, sort_keys=True, ensure_ascii=False)
 
 
 def preview(batch):

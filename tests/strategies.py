@@ -4,7 +4,9 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from tasks.defaults_list import LAUNCH_GROUPS, SELF
 from tasks.models import TaskRun
+from tasks.providers import BLUEPRINT_MAIN_ARGUMENT, PROLIFIC_MINUTES_ARGUMENT
 
 # Any unicode except surrogates (not UTF-8) and NUL (no command line carries it).
 CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
@@ -74,4 +76,86 @@ def task_configs(draw):
         "aux_parameters": draw(aux_parameters),
     }
     assert set(values) == set(TaskRun.CONFIG_FIELDS)
+    return values
+
+
+# -- The rest of the config: OmegaConf's text, as a config file writes it ----------------
+
+# Values of the blueprint/architect/provider sections, the other mephisto settings
+# and the top-level keys: "${...}" there is an interpolation Mephisto resolves at
+# launch (kept as written), "\\${" a literal "${". Plus text YAML and Hydra would
+# read as another type if written bare.
+section_text = st.one_of(
+    st.text(
+        st.characters(whitelist_categories=("L", "N"), whitelist_characters=" -_./:,'\"é#"),
+        max_size=20,
+    ).filter(lambda s: s != "???"),
+    st.sampled_from(
+        [
+            "${task_dir}/x",
+            "${task_dir}/server_files/task.html",
+            "pairwise_${current_time}_block",
+            "\\${literal}",
+            "costs \\${5} and ${task_dir}/y",
+            "null",
+            "true",
+            "1e5",
+            "0802",
+            "~",
+            "",
+            "blender_90M:blender_3B:10",
+        ]
+    ),
+)
+section_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**53), 2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+    section_text,
+)
+section_values = st.recursive(
+    section_leaves,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(aux_keys, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def sections(leave_out=()):
+    keys = aux_keys.filter(lambda key: key not in leave_out)
+    return st.dictionaries(keys, section_values, max_size=4)
+
+
+@st.composite
+def whole_configs(draw):
+    """Model field values for a valid run with the whole config: launch choices,
+    a defaults list of a shape Mephisto's examples write, the three sections, the
+    other mephisto settings and top-level keys."""
+    values = draw(task_configs())
+    blueprint = draw(
+        st.sampled_from(["", "static_task", "parlai_chat", "remote_procedure", "acute_eval"])
+    )
+    choices = {
+        "provider": draw(st.sampled_from(["mock", "inhouse", ""])),
+        "architect": draw(st.sampled_from(["", "local", "ec2", "heroku", "mock"])),
+        "blueprint": blueprint,
+    }
+    main = BLUEPRINT_MAIN_ARGUMENT.get(blueprint)
+    # Hydra appends _self_ to a list without it; both shapes are written.
+    with_self = draw(st.booleans())
+    defaults = [{f"/mephisto/{g}": choices[g]} for g in LAUNCH_GROUPS if choices[g]]
+    values.update(
+        choices,
+        defaults=[*defaults, SELF] if with_self else defaults,
+        blueprint_source=draw(
+            st.sampled_from(["${task_dir}/server_files/task.html", "build/bundle.js", ""])
+        )
+        if main
+        else "",
+        blueprint_args=draw(sections(leave_out=(main,))),
+        architect_args=draw(sections()),
+        provider_args=draw(sections(leave_out=(PROLIFIC_MINUTES_ARGUMENT,))),
+        mephisto_extra=draw(sections(leave_out=("task", *LAUNCH_GROUPS))),
+        top_level=draw(sections(leave_out=("mephisto", "defaults"))),
+    )
     return values
