@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from tasks import launch_args
 from tasks.defaults_list import LAUNCH_GROUPS, SELF
 from tasks.models import TaskRun
 from tasks.providers import BLUEPRINT_MAIN_ARGUMENT, PROLIFIC_MINUTES_ARGUMENT
@@ -126,6 +127,30 @@ def sections(leave_out=()):
     return st.dictionaries(keys, section_values, max_size=4)
 
 
+_ARGUMENT_VALUES = {
+    "str": section_text,
+    "Optional": st.one_of(st.none(), section_text),
+    "int": st.one_of(st.integers(-(2**31), 2**31 - 1), st.just("${task_dir}")),
+    "bool": st.booleans(),
+    "list": st.lists(section_leaves, max_size=3),
+    "Dict": st.dictionaries(aux_keys, section_text, max_size=3),
+}
+
+
+def launch_sections(group, name, leave_out=()):
+    """A section for `name`: for one Mephisto ships, some of its declared arguments
+    with values of their types (or interpolations); for another, any keys."""
+    declared = launch_args.arguments(group, name) if name else None
+    if declared is None:
+        return sections(leave_out)
+    names = [n for n in declared if not n.startswith("_") and n not in leave_out]
+    return st.lists(st.sampled_from(names), unique=True, max_size=4).flatmap(
+        lambda chosen: st.fixed_dictionaries(
+            {n: _ARGUMENT_VALUES[declared[n].type] for n in chosen}
+        )
+    )
+
+
 @st.composite
 def whole_configs(draw):
     """Model field values for a valid run with the whole config: launch choices,
@@ -147,14 +172,17 @@ def whole_configs(draw):
     values.update(
         choices,
         defaults=[*defaults, SELF] if with_self else defaults,
+        # Mephisto's blueprints cannot launch without their main file.
         blueprint_source=draw(
-            st.sampled_from(["${task_dir}/server_files/task.html", "build/bundle.js", ""])
+            st.sampled_from(["${task_dir}/server_files/task.html", "build/bundle.js"])
         )
         if main
         else "",
-        blueprint_args=draw(sections(leave_out=(main,))),
-        architect_args=draw(sections()),
-        provider_args=draw(sections(leave_out=(PROLIFIC_MINUTES_ARGUMENT,))),
+        blueprint_args=draw(launch_sections("blueprint", blueprint, leave_out=(main,))),
+        architect_args=draw(launch_sections("architect", choices["architect"])),
+        provider_args=draw(
+            launch_sections("provider", choices["provider"], leave_out=(PROLIFIC_MINUTES_ARGUMENT,))
+        ),
         mephisto_extra=draw(sections(leave_out=("task", *LAUNCH_GROUPS))),
         top_level=draw(sections(leave_out=("mephisto", "defaults"))),
     )

@@ -38,11 +38,19 @@ from tasks.providers import PROLIFIC_DEFAULT_MINUTES, PROLIFIC_MINUTES_ARGUMENT
 pytestmark = pytest.mark.django_db
 
 CORPUS = Path(__file__).parent / "data" / "configs"
+# The start and the end of the notice (the middle lists what base may set).
 BASE_NOTICE = (
-    "{name}: the defaults list names base; the values that file sets are not in this"
-    " upload, so Taskadmin keeps the entry but cannot check or show them. Upload the"
-    " files together (in a zip) to include them."
+    "{name}: the defaults list names base, which is not in this upload; the values base sets",
+    "Upload the files together (a zip, or several files at once) to compose them as Hydra does.",
 )
+NOT_CHECKED_NOTICE = (
+    "{name}: the blueprint {blueprint} is not one Mephisto ships: its arguments are kept"
+    " as written, not checked."
+)
+UNSHIPPED_BLUEPRINTS = {
+    "acute_eval_parlai.yaml": "acute_eval",
+    "per_turn_eval_parlai.yaml": "per_turn_eval_blueprint",
+}
 OVERRIDES_REFUSE_BASE = (
     "The defaults list names other config files (base), which a command line cannot"
     " carry: export as YAML or JSON instead."
@@ -149,8 +157,15 @@ def test_corpus_file_imports_with_its_warnings_and_notices(name):
     assert batch.errors == []
     assert [doc.status for doc in batch.documents] == [importing.NEW] * count
     assert [[w.code for w in doc.warnings] for doc in batch.documents] == warnings
-    expected = [BASE_NOTICE.format(name=name)] if names_base else []
-    assert batch.notices == expected
+    notices = list(batch.notices)
+    if names_base:
+        start, end = BASE_NOTICE
+        base_notice = notices.pop(0)
+        assert base_notice.startswith(start.format(name=name)) and base_notice.endswith(end)
+    blueprint = UNSHIPPED_BLUEPRINTS.get(name)
+    assert notices == (
+        [NOT_CHECKED_NOTICE.format(name=name, blueprint=blueprint)] if blueprint else []
+    )
     result = importing.apply(batch, acknowledged=rules.WARNING_CODES)
     assert len(result.created) == count == TaskRun.objects.count()
 
