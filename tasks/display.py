@@ -21,8 +21,13 @@ class Item:
 RESOLVED_AT_LAUNCH = "an interpolation: Mephisto resolves it at launch"
 
 
+LEFT_TO_OTHER_FILES = "left to the files the defaults list names: not exported"
+
+
 def _item(run, name):
     item = _item_for(name, getattr(run, name), run.provider)
+    if name in (run.unset_fields or ()):
+        return Item(item.name, item.label, item.text, "muted", LEFT_TO_OTHER_FILES)
     if name in (run.interpolated or ()) or (
         name in TaskRun.CONFIG_TEXT_FIELDS and hydra.has_interpolation(getattr(run, name))
     ):

@@ -70,7 +70,12 @@ def task_values(run, target="latest"):
     """
     _check_choice(target, TARGETS, "target")
     config = {}
+    # Left to a file the defaults list names (base): writing Mephisto's default
+    # here would override that file's value, since _self_ composes after it.
+    unset = set(run.unset_fields or ()) if other_files(run.defaults) else set()
     for name in TaskRun.CONFIG_FIELDS:
+        if name in unset:
+            continue
         value = getattr(run, name)
         if name in TARGETS[target]:
             if value != TaskRun._meta.get_field(name).get_default():

@@ -371,6 +371,10 @@ class TaskRunForm(forms.ModelForm):
         self.instance.interpolated = [
             name for name in self.instance.interpolated if name not in self.changed_data
         ]
+        # A field left to another file (base) is set here once a person sets it.
+        self.instance.unset_fields = [
+            name for name in self.instance.unset_fields if name not in self.changed_data
+        ]
         super()._post_clean()  # the instance now holds the posted values, normalised
         if self.instance.pk is not None:
             self._check_version(self.cleaned_data.get("version"))

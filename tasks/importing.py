@@ -915,7 +915,14 @@ def validate(source, task, *, escaped=False, origin=None):
             f"mephisto.provider.{PROLIFIC_MINUTES_ARGUMENT}: "
             f"{_type_error('integer', origin.pop('estimated_minutes'))}"
         )
-    run = TaskRun(**values, **origin, interpolated=interpolated)
+    # With a defaults list naming other files (base), what this file leaves out
+    # is theirs to set: remembered, so the export does not write it over them.
+    unset = (
+        [name for name in TaskRun.CONFIG_FIELDS if name not in task or task[name] == hydra.MISSING]
+        if isinstance(origin.get("defaults"), list) and other_files(origin["defaults"])
+        else []
+    )
+    run = TaskRun(**values, **origin, interpolated=interpolated, unset_fields=unset)
     try:
         # Constraints are the database's backstop (apply() runs them); the field
         # validators carry the messages, and parsing must not need a database.

@@ -351,6 +351,15 @@ class TaskRun(models.Model):
             " num_tasks. A JSON object."
         ),
     )
+    unset_fields = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=(
+            "Task fields the config leaves to a file its defaults list names (such as"
+            " base): not written on export, so that file's values hold at launch."
+        ),
+    )
     interpolated = models.JSONField(
         default=list,
         blank=True,
@@ -734,6 +743,10 @@ class TaskRun(models.Model):
                 interpolated.discard(name)
         self.interpolated = [
             name for name in (*self.CONFIG_FIELDS, "blueprint_source") if name in interpolated
+        ]
+        names_files = isinstance(self.defaults, list) and other_files(self.defaults)
+        self.unset_fields = [
+            name for name in self.CONFIG_FIELDS if names_files and name in (self.unset_fields or ())
         ]
         if isinstance(self.defaults, list):
             self.defaults = launch_defaults(

@@ -290,3 +290,27 @@ def test_an_unknown_blueprint_keeps_its_arguments_unchecked(editor_client):
     page = editor_client.get(url("run-detail", run)).text
     assert escape("not one Mephisto ships") in page
     assert "<code>pairings_filepath: p</code>" in page
+
+
+def test_a_field_left_to_a_base_file_is_exported_once_a_person_sets_it(editor_client, editor):
+    from tasks import exporting, services
+    from tests.conftest import VALID_RUN
+
+    run = services.run_save(
+        TaskRun(
+            **VALID_RUN,
+            defaults=["base", "_self_"],
+            unset_fields=["max_num_concurrent_units", "submission_timeout"],
+        ),
+        by=editor,
+        via="test",
+    )
+    # Left out, so that base's value holds when Hydra composes _self_ after it.
+    assert "max_num_concurrent_units" not in exporting.task_config(run)
+    editor_client.post(
+        reverse("tasks:run-edit", args=[run.pk]), form_data(run, max_num_concurrent_units="50")
+    )
+    run.refresh_from_db()
+    assert run.unset_fields == ["submission_timeout"]
+    assert exporting.task_config(run)["max_num_concurrent_units"] == 50
+    assert "submission_timeout" not in exporting.task_config(run)
