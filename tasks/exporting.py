@@ -172,6 +172,10 @@ def to_yaml(run, target="latest"):
     return YAML_HEADER + hydra.dump_yaml(hydra_config(run, target))
 
 
+# A name Hydra's override grammar reads back as the same key.
+OVERRIDE_KEY = re.compile(r"[A-Za-z_][\w-]*\Z", re.ASCII)
+
+
 def to_overrides(run, target="latest"):
     """Hydra command-line overrides on one line, quoted for a POSIX shell: the launch
     setup's config-group choices (mephisto/provider=mock), the top-level keys, the
@@ -193,13 +197,22 @@ def to_overrides(run, target="latest"):
         if isinstance(entry, dict)
         for group, choice in entry.items()
     ]
-    pairs = [(key, value) for key, value in config.items() if key not in ("defaults", "mephisto")]
+    pairs = [
+        ((key,), value) for key, value in config.items() if key not in ("defaults", "mephisto")
+    ]
     for section, value in config["mephisto"].items():
         if section in ("blueprint", "architect", "provider", "task"):
-            pairs += [(f"mephisto.{section}.{name}", item) for name, item in value.items()]
+            pairs += [(("mephisto", section, name), item) for name, item in value.items()]
         else:
-            pairs.append((f"mephisto.{section}", value))
-    for key, value in pairs:
+            pairs.append((("mephisto", section), value))
+    for path, value in pairs:
+        key = ".".join(path)
+        if not all(OVERRIDE_KEY.match(name) for name in path):
+            # Hydra would read "a.b" as a nested key, and refuse "" or "${x}".
+            raise ExportError(
+                f"{key}: a command line cannot carry this key (use letters, digits, _ and"
+                " -); export as YAML or JSON instead."
+            )
         if "\x00" in json.dumps(value):
             raise ExportError(f"{key}: a command line cannot carry a NUL character.")
         try:

@@ -508,6 +508,7 @@ class TaskRun(models.Model):
     CONFIG_TEXT_FIELDS = ("task_name", "post_install_script", "blueprint_source")
     # The whole-config sections besides the task fields, as stored.
     SECTION_FIELDS = ("blueprint_args", "architect_args", "provider_args", "mephisto_extra")
+    JSON_OBJECT_FIELDS = ("aux_parameters", *SECTION_FIELDS, "top_level")
     # mephisto.blueprint/architect/provider: checked against the arguments the
     # chosen one declares (tasks/launch_args.py) when Mephisto ships it.
     ARGUMENT_SECTIONS = {
@@ -642,12 +643,18 @@ class TaskRun(models.Model):
 
         errors = {}
         # Django skips a blank=True field's validators for every "empty" value,
-        # not only {}: [] and null would be saved (null then fails at the database).
-        if self.aux_parameters in EMPTY_VALUES and not isinstance(self.aux_parameters, dict):
-            try:
-                validate_json_object(self.aux_parameters)
-            except ValidationError as error:
-                errors["aux_parameters"] = error.error_list
+        # not only {} (or []): null would be saved (then fail at the database),
+        # and "" or [] given for an object (or {} for the defaults list) kept.
+        for name, kind, validate in (
+            *((name, dict, validate_json_object) for name in self.JSON_OBJECT_FIELDS),
+            ("defaults", list, validate_defaults_list),
+        ):
+            value = getattr(self, name)
+            if value in EMPTY_VALUES and not isinstance(value, kind):
+                try:
+                    validate(value)
+                except ValidationError as error:
+                    errors[name] = error.error_list
         # Every text field alike: PostgreSQL would refuse the save (NUL,
         # unpaired surrogates) and Mephisto the launch ("???").
         for name in self.EDITABLE_FIELDS:
@@ -693,8 +700,8 @@ class TaskRun(models.Model):
         complete = self.status == self.Status.DRAFT and not other_files(defaults)
         for group, field in self.ARGUMENT_SECTIONS.items():
             section = getattr(self, field)
-            if field in errors or not isinstance(section, dict):
-                continue
+            if field in errors or not isinstance(section, dict) or _unstorable(section):
+                continue  # refused already (clean_fields refuses what cannot be stored)
             taken = self.taken_arguments(group)
             for key, field_name in taken.items():
                 if key in section:
@@ -870,3 +877,13 @@ class ImportUpload(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def _unstorable(value):
+    """True when `value` (a JSON object) holds what no database stores (NUL, an
+    unpaired surrogate, too deep): messages naming its keys could not be shown."""
+    try:
+        validate_json_object(value)
+    except ValidationError:
+        return True
+    return False

@@ -314,3 +314,58 @@ def test_a_field_left_to_a_base_file_is_exported_once_a_person_sets_it(editor_cl
     assert run.unset_fields == ["submission_timeout"]
     assert exporting.task_config(run)["max_num_concurrent_units"] == 50
     assert "submission_timeout" not in exporting.task_config(run)
+
+
+# -- Hostile whole-config JSON ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["aux_parameters", *TaskRun.SECTION_FIELDS, "top_level", "defaults"]
+)
+def test_json_null_in_a_whole_config_field_is_refused_not_a_server_error(editor_client, name):
+    # Django skips a blank=True field's validators for null: it reached the
+    # database (NOT NULL) on save and the export in the live preview.
+    preview = editor_client.post(reverse("tasks:run-preview"), form_data(**{name: "null"}))
+    assert preview.status_code == 200
+    assert preview.json()["config"] is None
+    assert "not null" in str(preview.json()["errors"])
+    response = editor_client.post(reverse("tasks:run-create"), form_data(**{name: "null"}))
+    assert response.status_code == 200
+    assert "not null" in " ".join(field_errors(response.content.decode(), name))
+    assert not TaskRun.objects.exists()
+
+
+def test_an_unpaired_surrogate_key_in_declared_arguments_is_refused_not_a_server_error(
+    editor_client,
+):
+    # The launch-argument check named the key in its message, which the page
+    # could not encode as UTF-8.
+    data = form_data(provider="mock", provider_args='{"\\ud800": 1}')
+    response = editor_client.post(reverse("tasks:run-create"), data)
+    assert response.status_code == 200
+    assert "unpaired surrogate" in " ".join(
+        field_errors(response.content.decode(), "provider_args")
+    )
+    assert not TaskRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "key"),
+    [
+        ("blueprint_args", {"a.b": 1}, "mephisto.blueprint.a.b"),
+        ("architect_args", {"": 1}, "mephisto.architect."),
+        ("mephisto_extra", {"${x}": 1}, "mephisto.${x}"),
+        ("top_level", {"a b": 1}, "a b"),
+    ],
+)
+def test_a_key_a_command_line_cannot_carry_refuses_the_overrides_export(
+    editor_client, make_run, name, value, key
+):
+    # "a.b" came back from the overrides as a nested {"a": {"b": 1}}; "" and
+    # "${x}" did not come back at all.
+    run = make_run(**{name: value})
+    response = editor_client.get(
+        reverse("tasks:run-export", args=[run.pk]), {"format": "overrides"}, follow=True
+    )
+    assert response.redirect_chain == [(run.get_absolute_url(), 302)]
+    assert escape(f"{key}: a command line cannot carry this key") in response.content.decode()
