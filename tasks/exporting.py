@@ -219,7 +219,14 @@ def to_overrides(run, target="latest"):
             words.append(hydra.format_override(key, value))
         except hydra.OverrideError as error:
             raise ExportError(f"{key.removeprefix(OVERRIDE_PREFIX)}: {error}") from None
-    return " ".join(words) + "\n"
+    line = " ".join(words) + "\n"
+    if len(line) > hydra.MAX_OVERRIDES_CHARS:
+        # What the import would refuse to read back is not written either.
+        raise ExportError(
+            f"The overrides come to {len(line):,} characters; a launch command line is read"
+            f" up to {hydra.MAX_OVERRIDES_CHARS:,}: export as YAML or JSON instead."
+        )
+    return line
 
 
 WRITERS = {"json": lambda run, target: dumps(run_to_config(run, target)), "yaml": to_yaml}

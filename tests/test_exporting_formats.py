@@ -11,7 +11,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hypothesis import HealthCheck, given, settings
 from omegaconf import OmegaConf
 
-from tasks import exporting, importing, rules
+from tasks import exporting, hydra, importing, rules
 from tasks.defaults_list import SELF
 from tasks.models import TaskRun
 from tests.conftest import VALID_RUN
@@ -297,3 +297,14 @@ def test_hydra_and_omegaconf_read_back_the_whole_config_as_exported(db, values):
     # A command line writes no _self_ (Hydra appends it when composing).
     on_line = {**expected, "defaults": [e for e in expected["defaults"] if e != SELF]}
     assert hydra_reads_whole(exporting.to_overrides(run)) == on_line
+
+
+def test_overrides_the_import_would_refuse_as_too_long_are_not_written(make_run):
+    run = make_run(task_description="x" * (hydra.MAX_OVERRIDES_CHARS + 1))
+    with pytest.raises(exporting.ExportError) as error:
+        exporting.to_overrides(run)
+    assert str(error.value).startswith("The overrides come to ")
+    assert str(error.value).endswith(
+        f"characters; a launch command line is read up to {hydra.MAX_OVERRIDES_CHARS:,}:"
+        " export as YAML or JSON instead."
+    )
