@@ -1,4 +1,6 @@
-"""A run's recorded versions: what changed between two of them, and going back to one.
+"""A run's recorded versions and what changed between two of them.
+
+Going back to one is a change like any other: tasks.services.run_revert.
 
 django-simple-history writes a full row of the run on every save, whatever the
 path; this module reads those rows. The config of a version is the config

@@ -32,6 +32,7 @@ __all__ = [
     "in_write_path",
     "run_archive",
     "run_clone",
+    "run_clone_many",
     "run_delete",
     "run_launch",
     "run_revert",

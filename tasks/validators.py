@@ -80,18 +80,10 @@ MAX_NESTING = 50
 
 def validate_json_object(value):
     if not isinstance(value, dict):
-        kind = {
-            list: "a list",
-            str: "a string",
-            bool: "true or false",
-            int: "a number",
-            float: "a number",
-            type(None): "null",
-        }.get(type(value), type(value).__name__)
         raise ValidationError(
             'Must be a JSON object such as {"key": "value"}, not %(kind)s.',
             code="not_an_object",
-            params={"kind": kind},
+            params={"kind": _kind(value)},
         )
     # PostgreSQL refuses these when saving and SQLite's JSON check does too;
     # say so here rather than fail at the database.
