@@ -45,6 +45,11 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "django_guid",
+    "django_htmx",
+    "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tasks",
 ]
 
@@ -275,3 +280,24 @@ TASKADMIN_IMPORT_PENDING_MAX_BYTES = env.int(
     "TASKADMIN_IMPORT_PENDING_MAX_BYTES", default=50_000_000
 )
 TASKADMIN_IMPORT_EXPIRY_HOURS = env.int("TASKADMIN_IMPORT_EXPIRY_HOURS", default=24)
+
+# -- Background work (Django's Tasks framework). Long imports, exports and syncs
+# are queued in the database itself (django-tasks-db: SQLite or PostgreSQL, the
+# same DATABASE_URL) and run by `manage.py db_worker`, which `make run` and
+# `make serve` start beside the web server; more workers may run on more
+# machines against the same database (README, "Background work").
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+# -- The cache carries the live progress of background work between the worker
+# that does it and the web processes that show it (an import holds SQLite's
+# write lock for its whole transaction, so progress cannot go through the
+# database). A folder every process on this machine shares; with workers on
+# several machines set CACHE_URL to a shared cache (redis://host:6379/1).
+CACHES = {
+    "default": env.cache("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache' / 'taskadmin'}"),
+}
