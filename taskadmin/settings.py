@@ -281,6 +281,15 @@ TASKADMIN_IMPORT_PENDING_MAX_BYTES = env.int(
 )
 TASKADMIN_IMPORT_EXPIRY_HOURS = env.int("TASKADMIN_IMPORT_EXPIRY_HOURS", default=24)
 
+# -- Sync from Mephisto (tasks/mephisto_sync.py, README "Syncing with Mephisto").
+# MEPHISTO_DATABASE: the path of Mephisto's database.db, on a server that can read
+# Mephisto's data directory; `manage.py sync_mephisto` without a path reads it, and
+# the sync page offers it. Only ever read (copied page by page first).
+MEPHISTO_DATABASE = env.str("MEPHISTO_DATABASE", default="")
+# The largest database.db the sync page accepts as an upload. It is synced while
+# the request waits: bigger ones are for `manage.py sync_mephisto` on the server.
+TASKADMIN_SYNC_MAX_BYTES = env.int("TASKADMIN_SYNC_MAX_BYTES", default=50_000_000)
+
 # -- Background work (Django's Tasks framework). Long imports, exports and syncs
 # are queued in the database itself (django-tasks-db: SQLite or PostgreSQL, the
 # same DATABASE_URL) and run by `manage.py db_worker`, which `make run` and

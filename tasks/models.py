@@ -887,3 +887,101 @@ def _unstorable(value):
     except ValidationError:
         return True
     return False
+
+
+class MephistoProgress(models.Model):
+    """What Mephisto's database said about a linked run at the last sync.
+
+    One per run linked to a Mephisto task run (its `mephisto_task_run_id`),
+    written by tasks.mephisto_sync only: units by status, workers and money, and
+    a short series for the chart. The figures are Mephisto's; the estimate they
+    are compared with is the run's own (tasks.costs).
+    """
+
+    class Link(models.TextChoices):
+        LAUNCHED = "launched", "a draft the sync marked as launched"
+        MARKED = "marked", "a run marked as launched by hand, given its id by the sync"
+        IMPORTED = "imported", "imported by the sync (it matched no run)"
+        TYPED = "typed", "linked by hand (its Mephisto id typed in)"
+
+    run = models.OneToOneField(
+        TaskRun, on_delete=models.CASCADE, primary_key=True, related_name="mephisto_progress"
+    )
+    link = models.CharField(
+        max_length=10,
+        choices=Link.choices,
+        help_text="How the run came to be linked: unlinking undoes what the sync did.",
+    )
+    provider = models.CharField(
+        max_length=50, blank=True, help_text="The provider_type Mephisto ran it on."
+    )
+    units_by_status = models.JSONField(
+        default=dict, help_text='Mephisto\'s units of the run by status: {"accepted": 12, ...}.'
+    )
+    units = models.PositiveIntegerField(default=0, help_text="All of the run's units.")
+    finished = models.PositiveIntegerField(
+        default=0,
+        help_text="Units a worker finished: completed, accepted, rejected or soft-rejected.",
+    )
+    workers = models.PositiveIntegerField(
+        default=0, help_text="Distinct workers who took one of the run's units."
+    )
+    rewards = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        help_text=(
+            "Rewards of the units Mephisto counts as spent budget (launched, assigned,"
+            " completed, accepted, soft-rejected), in the provider's currency."
+        ),
+    )
+    fee = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, help_text="The provider's fee on them."
+    )
+    spent = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, help_text="Rewards plus fee."
+    )
+    series = models.JSONField(
+        default=list,
+        help_text=(
+            "[[ISO time, units finished, money spent], ...]: at most a few dozen points,"
+            " cumulative, for the chart."
+        ),
+    )
+    source = models.CharField(max_length=255, help_text="The database it was read from.")
+    synced_at = models.DateTimeField(help_text="When the figures were read.")
+
+    class Meta:
+        verbose_name_plural = "Mephisto progress"
+
+    def __str__(self):
+        return f"Mephisto progress of run #{self.run_id}"
+
+    @property
+    def estimate(self):
+        from tasks import costs
+
+        return costs.estimate(self.run)
+
+    @property
+    def over_estimate(self):
+        """True when the money spent passes the run's estimate (False without one)."""
+        estimate = self.estimate
+        return estimate is not None and self.spent > estimate.total
+
+
+class MephistoUnlink(models.Model):
+    """A link a person undid: the sync never links this pair again."""
+
+    run = models.ForeignKey(TaskRun, on_delete=models.CASCADE, related_name="mephisto_unlinks")
+    mephisto_task_run_id = models.CharField(max_length=64)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["mephisto_task_run_id"], name="mephistounlink_id")]
+
+    def __str__(self):
+        return f"run #{self.run_id} is not Mephisto run {self.mephisto_task_run_id}"

@@ -91,7 +91,7 @@ def main():
         if run.get("created"):
             clock.append(("task_runs", "task_run_id", task_run_id, run["created"]))
         pay = float(run.get("pay_amount", cfg.task.task_reward))
-        for index, unit in enumerate(run.get("units", [])):
+        for unit in run.get("units", []):
             assignment_id = db.new_assignment(
                 task_id, task_run_id, requester_id, blueprint, provider, sandbox
             )
@@ -106,7 +106,12 @@ def main():
                 if worker not in workers:
                     workers[worker] = db.new_worker(worker, provider)
                 agent_id = db.new_agent(
-                    workers[worker], unit_id, task_id, task_run_id, assignment_id, blueprint,
+                    workers[worker],
+                    unit_id,
+                    task_id,
+                    task_run_id,
+                    assignment_id,
+                    blueprint,
                     provider,
                 )
                 if status in AGENT_STATUS:
