@@ -90,7 +90,7 @@ def sort(queryset, key):
 
 
 def runs_for_list(query="", sort_key=DEFAULT_SORT, status=DEFAULT_STATUS, *, indexed=True):
-    queryset = TaskRun.objects.select_related("cloned_from").filter(
+    queryset = TaskRun.objects.select_related("cloned_from", "mephisto_progress").filter(
         STATUS_FILTERS[parse_status(status)][1]
     )
     return sort(search(queryset, query, indexed=indexed), parse_sort(sort_key))

@@ -133,6 +133,14 @@ def max_upload_bytes():
     return settings.TASKADMIN_SYNC_MAX_BYTES
 
 
+def upload_size_error(name, size):
+    return (
+        f"{name} is {size / 1_000_000:.1f} MB; the sync upload limit is"
+        f" {max_upload_bytes() / 1_000_000:.1f} MB. Sync it on the server with"
+        " `manage.py sync_mephisto`."
+    )
+
+
 def read_path(path, *, progress=None):
     """A Snapshot of the Mephisto database at `path` (its pages copied first).
 
@@ -172,11 +180,7 @@ def read_path(path, *, progress=None):
 def read_bytes(name, data, *, progress=None):
     """A Snapshot of an uploaded database.db's bytes. Raises SyncFailure."""
     if len(data) > max_upload_bytes():
-        raise SyncFailure(
-            f"{name} is {len(data) / 1_000_000:.1f} MB; the sync upload limit is"
-            f" {max_upload_bytes() / 1_000_000:.1f} MB. Sync it on the server with"
-            " `manage.py sync_mephisto`."
-        )
+        raise SyncFailure(upload_size_error(name, len(data)))
     if not data.startswith(importing.SQLITE_MAGIC):
         raise SyncFailure(f"{name} is not an SQLite database, so not Mephisto's database.db.")
     with tempfile.TemporaryDirectory(prefix="taskadmin-sync-") as folder:

@@ -964,6 +964,10 @@ class MephistoProgress(models.Model):
         return costs.estimate(self.run)
 
     @property
+    def currency(self):
+        return money.currency_symbol(self.run.provider or self.provider)
+
+    @property
     def over_estimate(self):
         """True when the money spent passes the run's estimate (False without one)."""
         estimate = self.estimate

@@ -10,12 +10,14 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks import (
+    charts,
     costs,
     display,
     exporting,
     history,
     importing,
     listing,
+    mephisto_sync,
     presets,
     preview,
     querystrings,
@@ -24,14 +26,17 @@ from tasks import (
     stash,
 )
 from tasks.downloads import attachment
-from tasks.forms import ExportForm, ImportForm, TaskRunForm
+from tasks.forms import ExportForm, ImportForm, MephistoSyncForm, TaskRunForm
 from tasks.models import EditConflict, ImportUpload, TaskRun
 from tasks.pagination import CappedPaginator
 
 
 def _get_run(pk):
     return get_object_or_404(
-        TaskRun.objects.select_related("cloned_from", "created_by", "updated_by"), pk=pk
+        TaskRun.objects.select_related(
+            "cloned_from", "created_by", "updated_by", "mephisto_progress"
+        ),
+        pk=pk,
     )
 
 
@@ -77,6 +82,8 @@ def run_detail(request, pk):
             "groups": display.config_groups(run),
             "recent_versions": history.versions(run)[:5],
             "estimate": costs.estimate(run),
+            "progress": mephisto_sync.progress_of(run),
+            "chart": charts.progress_chart(mephisto_sync.progress_of(run)),
             "config_json": exporting.dumps(exporting.run_to_config(run)),
             "overrides": _overrides(run),
             "export_form": ExportForm(),
@@ -292,6 +299,78 @@ def run_status(request, pk):
     else:
         messages.success(request, f"“{run}” is now {run.get_status_display().lower()}.")
     return redirect(run)
+
+
+@login_required
+@permission_required("tasks.change_taskrun", raise_exception=True)
+@require_POST
+def run_unlink(request, pk):
+    """Undo the link between a run and a Mephisto run (a wrong match): see services.run_unlink."""
+    run = _get_run(pk)
+    task_run_id = run.mephisto_task_run_id
+    try:
+        services.run_unlink(run, by=request.user)
+    except (ValidationError, EditConflict) as error:
+        messages.error(request, _message_of(error))
+    else:
+        messages.success(
+            request,
+            f"“{run}” is no longer linked to Mephisto run {task_run_id}; no sync links them again.",
+        )
+    return redirect(run)
+
+
+# The most lines of a sync's outcome shown as messages; the rest are counted.
+SYNC_MESSAGES = 20
+
+
+@login_required
+@permission_required("tasks.add_taskrun", raise_exception=True)
+@permission_required("tasks.change_taskrun", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def mephisto_sync_page(request):
+    """Sync from an uploaded database.db, or from the server's MEPHISTO_DATABASE.
+
+    Synchronous for now, within TASKADMIN_SYNC_MAX_BYTES: the seam for a
+    background job is mephisto_sync.read_bytes + apply, which this only calls.
+    """
+    form = MephistoSyncForm()
+    if request.method == "POST":
+        try:
+            if request.POST.get("source") == "server":
+                if not settings.MEPHISTO_DATABASE:
+                    return HttpResponseBadRequest("MEPHISTO_DATABASE is not set.")
+                snapshot = mephisto_sync.read_path(settings.MEPHISTO_DATABASE)
+            else:
+                form = MephistoSyncForm(request.POST, request.FILES)
+                if not form.is_valid():
+                    return _render_sync(request, form, status=400)
+                upload = form.cleaned_data["database"]
+                snapshot = mephisto_sync.read_bytes(upload.name, upload.read())
+        except mephisto_sync.SyncFailure as error:
+            form.add_error(None, str(error))
+            return _render_sync(request, form, status=400)
+        outcome = mephisto_sync.apply(snapshot, by=request.user)
+        messages.success(request, f"Synced {snapshot.name}: {outcome.summary()}")
+        for line in outcome.skipped[:SYNC_MESSAGES]:
+            messages.warning(request, line)
+        if len(outcome.skipped) > SYNC_MESSAGES:
+            messages.warning(request, f"… and {len(outcome.skipped) - SYNC_MESSAGES} more skipped.")
+        return redirect("tasks:mephisto-sync")
+    return _render_sync(request, form)
+
+
+def _render_sync(request, form, status=200):
+    return render(
+        request,
+        "tasks/mephisto_sync.html",
+        {
+            "form": form,
+            "server_database": settings.MEPHISTO_DATABASE,
+            "max_bytes": settings.TASKADMIN_SYNC_MAX_BYTES,
+        },
+        status=status,
+    )
 
 
 def _message_of(error):

@@ -185,13 +185,17 @@ def test_a_run_within_its_estimate_is_not_flagged(database, drafts):
 @pytest.mark.django_db
 def test_syncing_twice_changes_nothing_the_second_time(database, drafts, capsys):
     sync(database)
-    runs = {run.pk: (run.version, run.status, run.mephisto_task_run_id) for run in TaskRun.objects.all()}
+    runs = {
+        run.pk: (run.version, run.status, run.mephisto_task_run_id) for run in TaskRun.objects.all()
+    }
     history = TaskRun.history.count()
     figures = list(MephistoProgress.objects.values_list("run", "units", "spent", "series"))
     capsys.readouterr()
     out = sync(database, capsys)
     assert out == ["Synced database.db: 0 runs linked, 0 imported, progress read for 3."]
-    assert {r.pk: (r.version, r.status, r.mephisto_task_run_id) for r in TaskRun.objects.all()} == runs
+    assert {
+        r.pk: (r.version, r.status, r.mephisto_task_run_id) for r in TaskRun.objects.all()
+    } == runs
     assert TaskRun.history.count() == history
     assert list(MephistoProgress.objects.values_list("run", "units", "spent", "series")) == figures
 
@@ -237,9 +241,7 @@ def test_unlinking_from_the_run_page_undoes_the_link_and_sticks(
     assert response.status_code == 302
     labels.refresh_from_db()
     assert (labels.status, labels.mephisto_task_run_id, labels.launched_at) == ("draft", "", None)
-    assert labels.history.first().history_change_reason == (
-        "browser: unlinked from Mephisto run 1"
-    )
+    assert labels.history.first().history_change_reason == ("browser: unlinked from Mephisto run 1")
     assert labels.history.first().history_user == editor
     assert not MephistoProgress.objects.filter(run=labels).exists()
     assert MephistoUnlink.objects.get().mephisto_task_run_id == "1"
@@ -259,7 +261,7 @@ def test_the_run_page_shows_progress_spend_and_a_chart(database, drafts, viewer_
     labels, _ = drafts
     sync(database)
     page = viewer_client.get(labels.get_absolute_url()).content.decode()
-    assert 'role="progressbar"' in page
+    assert "<progress" in page
     assert "4 of 3 planned units finished" in page
     assert "Spent $2.40" in page
     assert "over the estimate of $1.80" in page
