@@ -331,11 +331,7 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             ),
         )
 
-    @admin.action(
-        description="Unlink from Mephisto (the match was wrong)",
-        permissions=["change"],
-        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
-    )
+    @admin.action(description="Unlink from Mephisto (the match was wrong)", permissions=["change"])
     def unlink_mephisto(self, request, queryset):
         self._change_status(
             request, queryset, lambda run: services.run_unlink(run, by=request.user, via="admin")

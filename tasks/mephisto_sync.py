@@ -50,6 +50,8 @@ MAX_TASK_RUNS = 10_000
 MAX_UNITS = 2_000_000
 MAX_AGENTS = 2_000_000
 SECONDS = 120  # reading the whole file, all queries together
+MAX_PAY = 100_000  # per unit: more is a corrupt value, counted as 0
+LOCK_SECONDS = 5  # waiting for Mephisto to finish a write before copying
 MAX_STATUS_CHARS = 40
 MAX_TIME_CHARS = 40
 MAX_ID_CHARS = importing.MAX_DATABASE_ID_CHARS
@@ -159,9 +161,15 @@ def read_path(path, *, progress=None):
         try:
             # mode=ro: the backup reads pages under a shared lock and writes none;
             # no SQL of the file runs. timeout: Mephisto holds its write lock briefly.
-            source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+            source = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_SECONDS
+            )
             target = sqlite3.connect(copy)
             try:
+                # A read transaction first: its shared lock waits LOCK_SECONDS for
+                # a writer, where the backup itself would retry for ever.
+                source.execute("BEGIN")
+                source.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 source.backup(target)
             finally:
                 source.close()
@@ -171,9 +179,9 @@ def read_path(path, *, progress=None):
                 raise SyncFailure(
                     f"{name} is locked by another program (Mephisto writing?); try again."
                 ) from None
-            raise SyncFailure(f"{name} cannot be read as a database ({error}).") from None
+            raise SyncFailure(f"{name} cannot be read as Mephisto's database ({error}).") from None
         except sqlite3.DatabaseError as error:
-            raise SyncFailure(f"{name} cannot be read as a database ({error}).") from None
+            raise SyncFailure(f"{name} cannot be read as Mephisto's database ({error}).") from None
         return _read(copy, name, copy.stat().st_size, progress)
 
 
@@ -360,12 +368,15 @@ def _read_agents(connection, name, figures):
 
 
 def _ten_thousandths(pay):
-    """A pay_amount (dollars, as a float) in 1/10,000ths, so sums stay exact."""
+    """A pay_amount (dollars, as a float) in 1/10,000ths, so sums stay exact; 0 for
+    what no provider pays (not a number, negative, over MAX_PAY)."""
     try:
         value = Decimal(repr(pay)) if isinstance(pay, float) else Decimal(pay or 0)
-        return int((value * 10_000).to_integral_value())
-    except (InvalidOperation, ValueError, OverflowError):
+    except (InvalidOperation, ValueError, TypeError):
         return 0
+    if not value.is_finite() or not 0 <= value <= MAX_PAY:
+        return 0
+    return int((value * 10_000).to_integral_value())
 
 
 # -- Matching ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tasks import exporting, mephisto_sync
 from tasks.models import MephistoProgress, MephistoUnlink, TaskRun
-from tests.mephisto import build_database
+from tests.mephisto import build_database, handmade_database, mephisto_node
 
 LABELS = {
     "task_name": "label-pictures",
@@ -299,3 +299,44 @@ def test_the_sync_page_syncs_an_upload(database, drafts, editor_client):
 @pytest.mark.django_db
 def test_the_sync_page_is_for_editors(viewer_client):
     assert viewer_client.get(reverse("tasks:mephisto-sync")).status_code == 403
+
+
+@pytest.mark.parametrize("size", [3, 30])
+@pytest.mark.parametrize(
+    "page",
+    ["tasks:run-list", "tasks:run-detail", "admin:tasks_taskrun_changelist"],
+)
+def test_pages_with_progress_cost_a_fixed_number_of_queries(
+    editor_client, tmp_path, django_assert_num_queries, page, size
+):
+    # Hand-written (fast) Mephisto rows: every run imported, each with units.
+    path = handmade_database(
+        tmp_path / "database.db",
+        [mephisto_node(task_title=f"Run {n}") for n in range(size)],
+        units=[(n + 1, "accepted", 0.5, n) for n in range(size)],
+    )
+    mephisto_sync.apply(mephisto_sync.read_path(path), by=None)
+    assert MephistoProgress.objects.count() == size
+    run = TaskRun.objects.order_by("pk").last()
+    url = reverse(page, args=[run.pk]) if page == "tasks:run-detail" else reverse(page)
+    # As in test_query_counts: session, user, 2 × permissions, a capped count and
+    # the page (or the run and its recent versions): progress rides along.
+    with django_assert_num_queries(6):
+        response = editor_client.get(url)
+    assert response.status_code == 200
+    marker = 'id="mephisto-progress"' if page == "tasks:run-detail" else "1/1 units"
+    assert marker in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_unlink_action(database, drafts, admin_client):
+    labels, _ = drafts
+    sync(database)
+    response = admin_client.post(
+        reverse("admin:tasks_taskrun_changelist"),
+        {"action": "unlink_mephisto", "_selected_action": [labels.pk]},
+    )
+    assert response.status_code == 302
+    labels.refresh_from_db()
+    assert (labels.status, labels.mephisto_task_run_id) == ("draft", "")
+    assert labels.history.first().history_change_reason == "admin: unlinked from Mephisto run 1"

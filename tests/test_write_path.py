@@ -54,6 +54,18 @@ def _valid():
     return dict(VALID_RUN)
 
 
+def _sync(client, draft, launched):
+    import tempfile
+    from pathlib import Path
+
+    from tests.mephisto import handmade_database, mephisto_node
+
+    folder = Path(tempfile.mkdtemp(prefix="write-path-sync-"))
+    path = handmade_database(folder / "database.db", [mephisto_node(task_title="Synced")])
+    with open(path, "rb") as file:
+        return client.post(reverse("tasks:mephisto-sync"), {"database": file})
+
+
 def _first_version(run):
     return run.history.order_by("history_id").first().history_id
 
@@ -114,6 +126,12 @@ ROUTES = {
         lambda c, d, lr: c.post(reverse("tasks:run-status", args=[d.pk]), {"action": "launch"}),
         True,
     ),
+    # The launched run carries Mephisto's id m-1: unlinking forgets it.
+    "tasks:run-unlink": (
+        lambda c, d, lr: c.post(reverse("tasks:run-unlink", args=[lr.pk])),
+        True,
+    ),
+    "tasks:mephisto-sync": (_sync, True),
     "tasks:run-revert": (
         lambda c, d, lr: c.post(reverse("tasks:run-revert", args=[d.pk, _first_version(d)])),
         True,
@@ -184,6 +202,12 @@ ROUTES = {
     "admin:tasks_taskrun_changelist": (_action("clone_selected"), True),
     "admin:tasks_taskrun_changelist mark_launched": (_action("mark_launched"), True),
     "admin:tasks_taskrun_changelist archive_selected": (_action("archive_selected"), True),
+    "admin:tasks_taskrun_changelist unlink_mephisto": (
+        lambda c, d, lr: c.post(
+            CHANGELIST, {"action": "unlink_mephisto", "_selected_action": [lr.pk]}
+        ),
+        True,
+    ),
     "admin:tasks_taskrun_changelist delete_selected": (
         _action("delete_selected", post="yes"),
         True,
