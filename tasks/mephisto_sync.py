@@ -499,12 +499,17 @@ def apply(snapshot, *, by, via=None):
         for pair in MephistoUnlink.objects.filter(mephisto_task_run_id__in=ids):
             refused[pair.mephisto_task_run_id].add(pair.run_id)
         links = {}  # mephisto id -> (run, how)
-        pending = []
+        pending, seen = [], set()
         for mephisto_run in snapshot.runs:
             task_run_id = mephisto_run.task_run_id
             if not task_run_id:
                 outcome.skipped.append("A task run without an id (or a too long one): skipped.")
                 continue
+            if task_run_id in seen:
+                # Mephisto's task_run_id is its primary key: only a crafted file repeats it.
+                outcome.skipped.append(f"Mephisto run {task_run_id} appears twice: skipped.")
+                continue
+            seen.add(task_run_id)
             created = _created(mephisto_run)
             run = linked.get(task_run_id)
             if run is not None:
@@ -520,9 +525,9 @@ def apply(snapshot, *, by, via=None):
             pending.append((mephisto_run, created))
         _link_or_import(snapshot, pending, refused, links, outcome, by=by, via=via)
         now = timezone.now()
+        by_id = {mephisto_run.task_run_id: mephisto_run for mephisto_run in snapshot.runs}
         for task_run_id, (run, how) in links.items():
-            mephisto_run = next(r for r in snapshot.runs if r.task_run_id == task_run_id)
-            _save_progress(run, how, mephisto_run, snapshot, now)
+            _save_progress(run, how, by_id[task_run_id], snapshot, now)
             outcome.updated += 1
     return outcome
 

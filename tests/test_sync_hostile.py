@@ -302,3 +302,20 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(editor_client, se
         in response.content.decode()
     )
     assert not TaskRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_task_run_id_given_twice_is_synced_once(tmp_path, capsys):
+    schema = SCHEMA.replace(
+        "task_run_id INTEGER PRIMARY KEY AUTOINCREMENT", "task_run_id INTEGER", 1
+    )
+    path = handmade_database(tmp_path / "database.db", [mephisto_node()] * 2, schema=schema)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE task_runs SET task_run_id = 7")
+    connection.close()
+    call_command("sync_mephisto", str(path))
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "skipped    Mephisto run 7 appears twice: skipped.",
+        "Synced database.db: 0 runs linked, 1 imported, progress read for 1, 1 skipped.",
+    ]
+    assert TaskRun.objects.get().mephisto_task_run_id == "7"
