@@ -105,7 +105,6 @@ class Snapshot:
     name: str
     runs: list  # [MephistoRun], in task_run_id order
     units: dict  # task_run_id -> UnitFigures
-    notices: list = field(default_factory=list)
 
 
 @dataclass
@@ -398,7 +397,7 @@ def _same(ours, theirs):
         if not isinstance(theirs, str):
             return False
         if hydra.has_interpolation(ours):
-            return _pattern(ours).fullmatch(theirs) is not None
+            return _resolves_to(ours, theirs)
         try:
             return hydra.unescape_interpolations(ours) == theirs
         except hydra.InterpolationError:
@@ -418,19 +417,32 @@ def _same(ours, theirs):
 _INTERPOLATION = re.compile(r"(\\*)\$\{[^}]*\}")
 
 
-def _pattern(text):
-    """A regex matching what OmegaConf could resolve `text` to: each interpolation
-    (${task_dir}, ${oc.env:X}) stands for any text."""
-    parts, last = [], 0
+def _resolves_to(text, resolved):
+    """True when OmegaConf could resolve `text` to `resolved`: each interpolation
+    (${task_dir}, ${oc.env:X}) stands for any text, the rest is literal.
+
+    Matched as a glob with `*` only (prefix, suffix, then each literal piece found
+    left to right), which is linear: a regex of many `.*` could backtrack for ever
+    on a crafted value."""
+    pieces, last = [], 0
     for match in _INTERPOLATION.finditer(text):
         if len(match[1]) % 2:
-            continue  # escaped: literal characters, handled below
-        literal = text[last : match.start()] + match[1][: len(match[1]) // 2]
-        parts.append(re.escape(_literal(literal)))
-        parts.append(".*")
+            continue  # escaped: literal characters
+        pieces.append(_literal(text[last : match.start()] + match[1][: len(match[1]) // 2]))
         last = match.end()
-    parts.append(re.escape(_literal(text[last:])))
-    return re.compile("".join(parts), re.DOTALL)
+    pieces.append(_literal(text[last:]))
+    first, *middle, final = pieces
+    if len(resolved) < len(first) + len(final):
+        return False
+    if not (resolved.startswith(first) and resolved.endswith(final)):
+        return False
+    position, end = len(first), len(resolved) - len(final)
+    for piece in middle:
+        found = resolved.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 def _literal(text):

@@ -340,3 +340,63 @@ def test_the_admin_unlink_action(database, drafts, admin_client):
     labels.refresh_from_db()
     assert (labels.status, labels.mephisto_task_run_id) == ("draft", "")
     assert labels.history.first().history_change_reason == "admin: unlinked from Mephisto run 1"
+
+
+def _node(source, **task):
+    node = mephisto_node(**task)
+    node["blueprint"]["task_source"] = source
+    return node
+
+
+def _run(source, **values):
+    return TaskRun(
+        task_title="Handmade",
+        task_description="D",
+        task_reward=Decimal("0.50"),
+        task_tags="t",
+        provider="mock",
+        architect="local",
+        blueprint="static_task",
+        blueprint_source=source,
+        **values,
+    )
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "expected"),
+    [
+        ("/srv/task.html", "/srv/task.html", True),
+        ("/srv/task.html", "/srv/other.html", False),
+        ("${task_dir}/task.html", "/home/me/labels/task.html", True),
+        ("${task_dir}/task.html", "/home/me/labels/task.htm", False),
+        ("${task_dir}/webapp/${oc.env:NAME}.html", "/x/webapp/labels.html", True),
+        ("${task_dir}/webapp/${oc.env:NAME}.html", "/x/app/labels.html", False),
+        # Escaped: the characters ${, not an interpolation.
+        ("/srv/\\${task_dir}.html", "/srv/${task_dir}.html", True),
+        ("/srv/\\${task_dir}.html", "/srv/anything.html", False),
+    ],
+)
+def test_matching_reads_interpolations_as_mephisto_resolved_them(ours, theirs, expected):
+    assert mephisto_sync.matches(_run(ours), _node(theirs)) is expected
+
+
+def test_matching_a_crafted_value_against_many_interpolations_is_linear():
+    ours = "/${a}" * 40 + ".html"
+    theirs = "/" + "a/" * 500_000 + "x"  # no ".html": every piece is tried, once
+    assert mephisto_sync.matches(_run(ours), _node(theirs)) is False
+
+
+def test_task_fields_mephisto_does_not_declare_are_not_compared():
+    # Exported for 1.5 (with resume_incomplete_run), launched on 1.1.1 without it.
+    run = _run("/srv/task.html", resume_incomplete_run=True)
+    assert mephisto_sync.matches(run, _node("/srv/task.html")) is True
+
+
+def test_a_different_task_value_or_launch_choice_does_not_match():
+    assert (
+        mephisto_sync.matches(_run("/srv/task.html"), _node("/srv/task.html", task_tags="u"))
+        is False
+    )
+    other = _run("/srv/task.html")
+    other.provider = "mturk_sandbox"
+    assert mephisto_sync.matches(other, _node("/srv/task.html")) is False
