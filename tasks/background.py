@@ -29,7 +29,12 @@ def import_preview(job_id):
 def _preview(job, report):
     upload = stash.get(job.owner, job.params["token"])
     report.step("Reading the file")
-    batch = importing.parse(upload.name, bytes(upload.data), progress=report)
+    try:
+        batch = importing.parse(upload.name, bytes(upload.data), progress=report)
+    except importing.ImportFailure:
+        # As at once for a small file: one that cannot be read does not wait.
+        stash.discard(upload)
+        raise
     report.step("Comparing with saved runs", len(batch.documents))
     importing.preview(batch, progress=report)
     report.step("Writing the report", len(batch.documents))

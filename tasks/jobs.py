@@ -22,6 +22,7 @@ import logging
 import os
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -40,6 +41,9 @@ UNCLAIMED_SECONDS = 60
 FAILED = (
     "Something went wrong on the server while doing this; nothing was changed. Try again,"
     " and if it fails again tell the site's administrator (the error is in the server's log)."
+)
+STOPPED = (
+    "The worker was stopped while doing this; nothing was changed by it. Start the work again."
 )
 STALLED = (
     "The worker doing this stopped (no progress for {minutes} minutes): it was probably"
@@ -136,7 +140,8 @@ def run(job_id, work, *, expected=()):
     An exception of a class in `expected` fails the job with its message as it
     is (written for people: "runs.jsonl is not UTF-8 …"); any other fails it
     with a general message, is logged, and is raised again for the task
-    backend to record. A job that is not queued (done already, pruned) is
+    backend to record; a worker stopping mid-work (SystemExit, KeyboardInterrupt)
+    fails it too. A job that is not queued (done already, pruned) is
     skipped: returns None. Returns the job otherwise.
     """
     started = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
@@ -154,6 +159,11 @@ def run(job_id, work, *, expected=()):
     except Exception:
         logger.exception("Background job %s (%s) failed", job.pk, job.kind)
         fail(job, FAILED)
+        raise
+    except BaseException:
+        # The worker told to stop at once (a second Ctrl-C or SIGTERM): the work's
+        # transaction is rolled back as the exception leaves it.
+        fail(job, STOPPED)
         raise
     else:
         finish(job, summary)
@@ -236,7 +246,16 @@ def _forget_task_results(ids):
     if ids and apps.is_installed("django_tasks_db"):
         from django_tasks_db.models import DBTaskResult
 
-        DBTaskResult.objects.filter(id__in=ids).delete()
+        DBTaskResult.objects.filter(id__in=[i for i in ids if _is_uuid(i)]).delete()
+
+
+def _is_uuid(text):
+    # Its ids are UUIDs; another backend's (the tests' immediate one) are not.
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def enqueue_export(owner, runs, fmt, target):
