@@ -23,10 +23,20 @@ def _reload_task_backends(setting, **kwargs):
         task_backends._connections = Local(task_backends.thread_critical)
 
 
+@pytest.fixture
+def database_tasks(settings):
+    """Queue background work in the database, as the site does (tests/settings.py
+    runs it at once instead); tests/worker.py starts a real worker for it."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+
+
 @pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path):
     """Files background jobs write go to a folder of the test's own."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
 
 VALID_RUN = {
     "task_title": "Label the pictures",

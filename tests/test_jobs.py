@@ -7,9 +7,6 @@ queues on the real database backend and runs a real `manage.py db_worker`.
 
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 import zipfile
@@ -18,16 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tasks import importing, jobs
 from tasks.models import ImportUpload, Job, TaskRun
+from tests.worker import start_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -471,41 +467,17 @@ def test_the_job_pages_cost_a_fixed_number_of_queries(
 # -- A real worker ------------------------------------------------------------------------------
 
 
-def _database_url():
-    """The test database, as a URL a separate process can open."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _run_worker_watching(client, job):
     """Run `manage.py db_worker --batch` until the queue is empty, polling the job's
     progress partial meanwhile; returns the step texts and percents seen."""
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "taskadmin.settings",
-        "DEBUG": "true",
-        "DATABASE_URL": _database_url(),
-        "CACHE_URL": f"filecache://{django_settings.CACHES['default']['LOCATION']}",
-        "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
-        "PYTHONPATH": str(ROOT),
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker("--batch")
     seen = []
     url = reverse("tasks:job-progress", args=[job.pk])
     try:
         while worker.poll() is None:
             seen.append(client.get(url).text)
             time.sleep(0.05)
-        output = worker.stdout.read().decode()
+        output = worker.stdout.read()
     finally:
         worker.kill()
         worker.wait()
@@ -515,32 +487,29 @@ def _run_worker_watching(client, job):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_does_an_import_larger_than_a_request_with_progress_on_the_way(
-    client, settings
+    client, database_tasks
 ):
     """Queued in the database, run by `manage.py db_worker` in another process: the
-    preview and the import of 1,000 runs complete, and the job's page showed their
+    preview and the import of 600 runs complete, and the job's page showed their
     progress while they ran."""
-    settings.TASKS = {
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-    }
     from tests.conftest import _user
 
     client.force_login(_user("worker-test", "view_taskrun", "add_taskrun"))
 
-    preview = job_of(upload(client, jsonl(*many(1000))))
+    preview = job_of(upload(client, jsonl(*many(600))))
     assert preview.status == "queued"
     assert "Waiting for a worker" in client.get(preview.get_absolute_url()).text
     seen = _run_worker_watching(client, preview)
     preview.refresh_from_db()
-    assert (preview.status, preview.summary["new"]) == ("succeeded", 1000), preview.error
-    assert any("Reading the file: 250 so far" in text or "of 1000" in text for text in seen)
+    assert (preview.status, preview.summary["new"]) == ("succeeded", 600), preview.error
+    assert any("Reading the file: 250 so far" in text or "of 600" in text for text in seen)
 
     job = job_of(apply(client, preview.summary["token"]))
     assert job.status == "queued"
     seen = _run_worker_watching(client, job)
     job.refresh_from_db()
-    assert (job.status, job.summary["imported"]) == ("succeeded", 1000), job.error
-    assert TaskRun.objects.count() == 1000
+    assert (job.status, job.summary["imported"]) == ("succeeded", 600), job.error
+    assert TaskRun.objects.count() == 600
     percents = {
         int(text.split('aria-valuenow="')[1].split('"')[0])
         for text in seen
