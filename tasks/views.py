@@ -552,6 +552,9 @@ def _parse_small(name, data):
     TASKADMIN_IMPORT_INLINE_RUNS runs), read here; None for a larger one, which a
     background job reads. Raises importing.ImportFailure as importing.parse does."""
     most = settings.TASKADMIN_IMPORT_INLINE_RUNS
+    if len(data) > importing.max_bytes():
+        # Refused at once, as it always was, rather than kept for a job to refuse.
+        raise importing.ImportFailure(importing.size_error(name, len(data)))
     if len(data) > settings.TASKADMIN_IMPORT_INLINE_BYTES:
         return None
 
