@@ -101,8 +101,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Take the write lock when a transaction starts, and wait for it: two
     # saves at once then queue instead of failing with "database is locked".
+    # Write-ahead logging: pages keep reading while a background import holds
+    # the write lock for its whole transaction (in SQLite's default journal a
+    # big transaction locks readers out once its changes spill to the file).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
     )
 # Each gunicorn worker keeps its connection between requests (0 closes it after
 # each one), checking it is still alive before reusing it.
