@@ -411,7 +411,9 @@ class _BlockWriter:
 
     def value(self, value, indent, in_mapping):
         kind = type(value)
-        if kind is dict or kind is list:
+        if kind is str:
+            text = value
+        elif kind is dict or kind is list:
             if not value:
                 self.write_indicator("{" if kind is dict else "[", True, whitespace=True)
                 self.write_indicator("}" if kind is dict else "]", False)
@@ -421,31 +423,25 @@ class _BlockWriter:
                 # A list in a mapping is not indented (Emitter's "indentless").
                 self.sequence(value, indent if in_mapping else indent + _INDENT)
             return
-        if isinstance(value, str):
-            text = str(value)
-            if _QUOTABLE.fullmatch(text) is None:
+        elif isinstance(value, str):
+            text = str(value)  # a str enum (Provider.MOCK) is written as its value
+        else:
+            scalar = _plain_scalar(value)
+            if scalar is None or _implicit_tag(scalar[0]) != scalar[1]:
                 raise _Unsupported
-            if text and _NOT_PLAIN.search(text) is None and _implicit_tag(text) == _STR_TAG:
-                self.write_plain(text, indent + _INDENT)
-            else:
-                self.write_single_quoted(text, indent + _INDENT)
+            self.write_plain(scalar[0], indent + _INDENT)
             return
-        scalar = _plain_scalar(value)
-        if scalar is None or _implicit_tag(scalar[0]) != scalar[1]:
-            raise _Unsupported
-        self.write_plain(scalar[0], indent + _INDENT)
+        if _written_plain(text):
+            self.write_plain(text, indent + _INDENT)
+        else:
+            self.write_single_quoted(text, indent + _INDENT)
 
     def key(self, key):
         rendered = self._keys.get(key)
         if rendered is None:
             if type(key) is not str or not key or len(key) > 100:
                 raise _Unsupported  # an empty or long key is written "? key"
-            if _QUOTABLE.fullmatch(key) is None:
-                raise _Unsupported
-            if _NOT_PLAIN.search(key) is None and _implicit_tag(key) == _STR_TAG:
-                rendered = key
-            else:
-                rendered = "'" + key.replace("'", "''") + "'"
+            rendered = key if _written_plain(key) else "'" + key.replace("'", "''") + "'"
             if len(self._keys) < 10_000:
                 self._keys[key] = rendered
         # After write_indent: whitespace, so no space before the key.
@@ -483,63 +479,50 @@ class _BlockWriter:
             self.out.append(" ")
             self.column += 1
         self.whitespace = self.indention = False
-        if self.column + len(text) <= _WIDTH + 1 or " " not in text:
-            # No space past the width: no fold (the common case, made short).
-            self.out.append(text)
-            self.column += len(text)
-            return
-        spaces = False
-        start = end = 0
-        while end <= len(text):
-            ch = text[end] if end < len(text) else None
-            if spaces:
-                if ch != " ":
-                    if start + 1 == end and self.column > _WIDTH:
-                        self.write_indent(indent)
-                        self.whitespace = self.indention = False
-                    else:
-                        self.out.append(text[start:end])
-                        self.column += end - start
-                    start = end
-            elif ch is None or ch == " ":
-                self.out.append(text[start:end])
-                self.column += end - start
-                start = end
-            if ch is not None:
-                spaces = ch == " "
-            end += 1
+        self.write_folded(text, indent, 0, len(text))
 
     def write_single_quoted(self, text, indent):
         self.write_indicator("'", True)
-        spaces = False
-        start = end = 0
-        while end <= len(text):
-            ch = text[end] if end < len(text) else None
-            if spaces:
-                if ch is None or ch != " ":
-                    if (
-                        start + 1 == end
-                        and self.column > _WIDTH
-                        and start != 0
-                        and end != len(text)
-                    ):
-                        self.write_indent(indent)
-                    else:
-                        self.out.append(text[start:end])
-                        self.column += end - start
-                    start = end
-            elif (ch is None or ch == " " or ch == "'") and start < end:
-                self.out.append(text[start:end])
-                self.column += end - start
-                start = end
-            if ch == "'":
-                self.out.append("''")
-                self.column += 2
-                start = end + 1
-            if ch is not None:
-                spaces = ch == " "
-            end += 1
+        quoted = text.replace("'", "''")
+        # A space first or last is never folded.
+        self.write_folded(quoted, indent, 1, len(quoted) - 1)
         self.write_indicator("'", False)
+
+    def write_folded(self, text, indent, first, last):
+        """Emitter.write_plain's and write_single_quoted's folding, for text without
+        line breaks: a single space (not one of two) found past the width is a line
+        break and the indent instead, if it is between `first` and `last` (exclusive)."""
+        out, column, start = self.out, self.column, 0
+        while True:
+            # The first space whose column, when reached, is past the width.
+            at = _SINGLE_SPACE.search(text, max(start + _WIDTH + 1 - column, start, first))
+            if at is None or at.start() >= last:
+                break
+            out.append(text[start : at.start()])
+            out.append("\n" + " " * indent)
+            column, start = indent, at.start() + 1
+        out.append(text[start:])
+        self.column = column + len(text) - start
+
+
+_SINGLE_SPACE = re.compile(r"(?<! ) (?! )")
+# Text (from keys and values, which repeat from run to run) and whether it is
+# written plain: up to a bound, so that no export can fill memory with it.
+_PLAIN = {}
+_PLAIN_BOUND = 50_000
+
+
+def _written_plain(text):
+    """True when PyYAML writes `text` plain, False when single-quoted; raises
+    _Unsupported when double-quoted (escapes, line breaks)."""
+    plain = _PLAIN.get(text)
+    if plain is None:
+        if _QUOTABLE.fullmatch(text) is None:
+            raise _Unsupported
+        plain = bool(text) and _NOT_PLAIN.search(text) is None and _implicit_tag(text) == _STR_TAG
+        if len(_PLAIN) < _PLAIN_BOUND and len(text) <= 100:
+            _PLAIN[text] = plain
+    return plain
 
 
 # -- Hydra command-line overrides ----------------------------------------------------
@@ -555,6 +538,8 @@ class OverrideError(ValueError):
 
 def quote_string(text):
     """A Hydra double-quoted value that Hydra reads back as `text`."""
+    if "\\" not in text and '"' not in text:
+        return f'"{text}"'  # nothing to escape (most text): no regex
     return '"' + _QUOTE_RUNS.sub(lambda m: m[1] * 2 + ("\\" + m[2] if m[2] else ""), text) + '"'
 
 

@@ -51,8 +51,7 @@ class StreamingZip:
 
     def member(self, name, data):
         """The bytes of one member holding `data` (bytes) under `name` (str)."""
-        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
-        packed = compressor.compress(data) + compressor.flush()
+        packed = zlib.compress(data, zlib.Z_DEFAULT_COMPRESSION, wbits=-15)
         crc = zlib.crc32(data)
         try:
             filename, flags = name.encode("ascii"), 0
