@@ -340,11 +340,26 @@ _STR_TAG = "tag:yaml.org,2002:str"
 
 def _implicit_tag(text):
     """The tag `_Dumper`'s resolver gives `text` written plain (BaseResolver.resolve)."""
-    resolvers = _Dumper.yaml_implicit_resolvers
-    for tag, pattern in resolvers.get(text[:1], []) + resolvers.get(None, []):
-        if pattern.match(text):
-            return tag
-    return _STR_TAG
+    tag = _TAGS.get(text)
+    if tag is None:
+        resolvers = _Dumper.yaml_implicit_resolvers
+        tag = next(
+            (
+                tag
+                for tag, pattern in resolvers.get(text[:1], []) + resolvers.get(None, [])
+                if pattern.match(text)
+            ),
+            _STR_TAG,
+        )
+        if len(_TAGS) < _CACHE_BOUND and len(text) <= 100:
+            _TAGS[text] = tag
+    return tag
+
+
+# Texts met before (numbers, keys and values repeat from run to run), up to a
+# bound, so that no export can fill memory with them.
+_CACHE_BOUND = 50_000
+_TAGS = {}
 
 
 def _plain_scalar(value):
@@ -442,12 +457,12 @@ class _BlockWriter:
             if type(key) is not str or not key or len(key) > 100:
                 raise _Unsupported  # an empty or long key is written "? key"
             rendered = key if _written_plain(key) else "'" + key.replace("'", "''") + "'"
-            if len(self._keys) < 10_000:
+            rendered += ":"
+            if len(self._keys) < _CACHE_BOUND:
                 self._keys[key] = rendered
         # After write_indent: whitespace, so no space before the key.
         self.out.append(rendered)
-        self.out.append(":")
-        self.column += len(rendered) + 1
+        self.column += len(rendered)
         self.whitespace = False
         self.indention = False
 
@@ -479,7 +494,12 @@ class _BlockWriter:
             self.out.append(" ")
             self.column += 1
         self.whitespace = self.indention = False
-        self.write_folded(text, indent, 0, len(text))
+        if self.column + len(text) <= _WIDTH + 1:
+            # No space past the width, so no fold: most values.
+            self.out.append(text)
+            self.column += len(text)
+        else:
+            self.write_folded(text, indent, 0, len(text))
 
     def write_single_quoted(self, text, indent):
         self.write_indicator("'", True)
@@ -506,10 +526,8 @@ class _BlockWriter:
 
 
 _SINGLE_SPACE = re.compile(r"(?<! ) (?! )")
-# Text (from keys and values, which repeat from run to run) and whether it is
-# written plain: up to a bound, so that no export can fill memory with it.
+# Texts met before, and whether each is written plain.
 _PLAIN = {}
-_PLAIN_BOUND = 50_000
 
 
 def _written_plain(text):
@@ -520,7 +538,7 @@ def _written_plain(text):
         if _QUOTABLE.fullmatch(text) is None:
             raise _Unsupported
         plain = bool(text) and _NOT_PLAIN.search(text) is None and _implicit_tag(text) == _STR_TAG
-        if len(_PLAIN) < _PLAIN_BOUND and len(text) <= 100:
+        if len(_PLAIN) < _CACHE_BOUND and len(text) <= 100:
             _PLAIN[text] = plain
     return plain
 
