@@ -348,9 +348,9 @@ def stream_runs(runs, fmt="json", target="latest", progress=None):
     view can still say so; one in a later run ends the iteration with it.
 
     `progress(done, total)`, when given, hears how many runs are written: at 0,
-    after each chunk, and at the end; total is the number of runs (a COUNT
-    query for a queryset, asked only when `progress` is given), or None for an
-    iterator of unknown length.
+    then after each chunk is taken (the last at the end); total is the number of
+    runs (a COUNT query for a queryset, asked only when `progress` is given),
+    or None for an iterator of unknown length.
 
     Raises ValueError for an unknown format or target, ExportError as above.
     """
