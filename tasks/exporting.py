@@ -264,7 +264,7 @@ def _override_key(path):
                 f"{key}: a command line cannot carry this key (use letters, digits, _ and"
                 " -); export as YAML or JSON instead."
             )
-        if len(_OVERRIDE_KEYS) < 10_000:
+        if len(_OVERRIDE_KEYS) < 1_000:
             _OVERRIDE_KEYS[path] = key
     return key
 
