@@ -1,7 +1,7 @@
 import re
 import unicodedata
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 # Content types whose chunks are bytes, not text: no charset.
@@ -42,6 +42,17 @@ def attachment(filename, content_type, content):
         if content_type not in BINARY_TYPES:
             content_type = f"{content_type}; charset=utf-8"
         response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=safe_filename(filename)
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def file_attachment(filename, content_type, handle):
+    """A download of an open binary file (a job's result in storage), streamed in
+    blocks as FileResponse does; named and cached as `attachment` says."""
+    response = FileResponse(handle, content_type=content_type or "application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=safe_filename(filename)
     )
