@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from taskadmin.auth import AdminLoginForm, LoginForm
+from tasks.api.pages import token_revoke, tokens_page
 from taskadmin.views import healthz
 
 admin.site.site_header = "Taskadmin"
@@ -31,5 +32,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("api/", include("tasks.api.urls")),
+    path("accounts/tokens/", tokens_page, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", token_revoke, name="api-token-revoke"),
     path("", include("tasks.urls")),
 ]
