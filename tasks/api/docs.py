@@ -8,6 +8,7 @@ files come from drf-spectacular-sidecar (SWAGGER_UI_DIST = "SIDECAR").
 
 from django.contrib.auth.views import redirect_to_login
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
@@ -25,6 +26,7 @@ class DocsView(SpectacularSwaggerSplitView):
     permission_classes = []
     throttle_classes = []
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())

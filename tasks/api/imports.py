@@ -25,10 +25,11 @@ def _report(batch):
                 "title": doc.title,
                 "errors": list(doc.errors),
                 "warnings": [
-                    {"code": w.code, "field": w.field, "message": w.message}
-                    for w in doc.warnings
+                    {"code": w.code, "field": w.field, "message": w.message} for w in doc.warnings
                 ],
-                "existing": doc.existing.pk if doc.existing is not None and doc.existing.pk else None,
+                "existing": doc.existing.pk
+                if doc.existing is not None and doc.existing.pk
+                else None,
             }
             for doc in batch.documents
         ],
@@ -55,9 +56,7 @@ def import_files(files, *, by, dry_run=True, only_valid=False, acknowledged=()):
         if dry_run:
             importing.preview(batch)
             return 200, {"dry_run": True, "detail": DRY_RUN_DETAIL, **_report(batch)}
-        result = importing.apply(
-            batch, only_valid=only_valid, by=by, acknowledged=acknowledged
-        )
+        result = importing.apply(batch, only_valid=only_valid, by=by, acknowledged=acknowledged)
     except importing.ImportFailure as error:
         return 400, {"code": "invalid", "detail": str(error)}
     except importing.ImportRefused as error:

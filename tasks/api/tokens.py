@@ -36,9 +36,7 @@ def issue(user, name):
         if not ApiToken.objects.filter(prefix=prefix).exists():
             break
     text = f"ta_{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(
-        user=user, name=name, prefix=prefix, secret_hash=_hash(text)
-    )
+    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, secret_hash=_hash(text))
     return token, text
 
 

@@ -132,9 +132,7 @@ def _via(request):
 def _get_run(pk):
     if pk > querystrings.BIGINT_MAX:
         raise Http404
-    return get_object_or_404(
-        TaskRun.objects.select_related("created_by", "updated_by"), pk=pk
-    )
+    return get_object_or_404(TaskRun.objects.select_related("created_by", "updated_by"), pk=pk)
 
 
 def etag(run):
@@ -214,6 +212,7 @@ def _usernames(runs):
 
 class RunList(ApiView):
     @extend_schema(
+        operation_id="runs_list",
         summary="List runs",
         parameters=[
             *LIST_PARAMETERS,
@@ -259,6 +258,7 @@ class RunList(ApiView):
         )
 
     @extend_schema(
+        operation_id="runs_create",
         summary="Create a run",
         request=TaskRunWriteSerializer,
         responses={201: TaskRunSerializer, 400: PROBLEM},
@@ -295,12 +295,17 @@ def _if_match(request):
 
 
 class RunDetail(ApiView):
-    @extend_schema(summary="One run", responses={200: TaskRunSerializer, 404: PROBLEM})
+    @extend_schema(
+        operation_id="runs_read",
+        summary="One run",
+        responses={200: TaskRunSerializer, 404: PROBLEM},
+    )
     def get(self, request, pk):
         """The run; its ETag ("v<version>") can be sent back as If-Match with an update."""
         return _run_response(request, _get_run(pk))
 
     @extend_schema(
+        operation_id="runs_update",
         summary="Update a run",
         request=TaskRunWriteSerializer,
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER)],
@@ -320,7 +325,14 @@ class RunDetail(ApiView):
                 'Send the version you read: "version" in the body or If-Match with the ETag.',
                 code="version_required",
             )
-        form = writes.fill_form(run, values, base=run, version=version, acknowledged=acknowledged)
+        # The fields left out keep the values of the version read, so that a
+        # conflict names only what this request changes.
+        base = run
+        if version != run.version:
+            base = run.history.filter(version=version).order_by("-history_id").first() or run
+        form = writes.fill_form(
+            run, values, base=base, version=version, acknowledged=acknowledged
+        )
         saved = writes.save(
             form,
             lambda **kw: services.run_save(form.instance, by=request.user, via=_via(request), **kw),
@@ -329,7 +341,11 @@ class RunDetail(ApiView):
         )
         return _run_response(request, saved)
 
-    @extend_schema(summary="Delete a draft", responses={204: None, 400: PROBLEM, 404: PROBLEM})
+    @extend_schema(
+        operation_id="runs_delete",
+        summary="Delete a draft",
+        responses={204: None, 400: PROBLEM, 404: PROBLEM},
+    )
     def delete(self, request, pk):
         """Delete a draft (its history is kept). A launched run cannot be deleted."""
         run = _get_run(pk)
@@ -342,6 +358,7 @@ class RunDetail(ApiView):
 
 class RunClone(ApiView):
     @extend_schema(
+        operation_id="runs_clone",
         summary="Clone a run",
         request=TaskRunWriteSerializer,
         responses={201: TaskRunSerializer, 400: PROBLEM, 404: PROBLEM},
@@ -404,6 +421,7 @@ class RunLaunch(ApiView):
     permission_classes = [ChangeOnPost]
 
     @extend_schema(
+        operation_id="runs_launch",
         summary="Mark a run launched",
         request=LaunchSerializer,
         responses={200: TaskRunSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
@@ -431,7 +449,10 @@ class RunArchive(ApiView):
     permission_classes = [ChangeOnPost]
 
     @extend_schema(
-        summary="Archive a run", request=None, responses={200: TaskRunSerializer, 400: PROBLEM}
+        operation_id="runs_archive",
+        summary="Archive a run",
+        request=None,
+        responses={200: TaskRunSerializer, 400: PROBLEM},
     )
     def post(self, request, pk):
         """Hide the run from the default list."""
@@ -443,6 +464,7 @@ class RunUnarchive(ApiView):
     permission_classes = [ChangeOnPost]
 
     @extend_schema(
+        operation_id="runs_unarchive",
         summary="Bring a run back from the archive",
         request=None,
         responses={200: TaskRunSerializer, 400: PROBLEM},
@@ -454,7 +476,11 @@ class RunUnarchive(ApiView):
 
 
 class RunHistory(ApiView):
-    @extend_schema(summary="A run's versions", responses={200: VersionSerializer(many=True)})
+    @extend_schema(
+        operation_id="runs_history",
+        summary="A run's versions",
+        responses={200: VersionSerializer(many=True)},
+    )
     def get(self, request, pk):
         """Every recorded version, newest first: who, when, how, the fields it changed,
         and the warnings read for it."""
@@ -481,6 +507,7 @@ class RunHistory(ApiView):
 
 class RunHistoryDiff(ApiView):
     @extend_schema(
+        operation_id="runs_history_diff",
         summary="What changed between two versions",
         parameters=[
             OpenApiParameter("from", int, required=True, description="A version number."),
@@ -493,9 +520,7 @@ class RunHistoryDiff(ApiView):
         description line by line, when short enough)."""
         run = _get_run(pk)
         _check_query(request)
-        numbers = [
-            _whole(request, name, None, querystrings.INTEGER_MAX) for name in ("from", "to")
-        ]
+        numbers = [_whole(request, name, None, querystrings.INTEGER_MAX) for name in ("from", "to")]
         if None in numbers:
             return _problem(400, "Give two versions: ?from=N&to=M.")
         records = []
@@ -533,6 +558,7 @@ class RunConfig(ApiView):
     content_negotiation_class = IgnoreAccept
 
     @extend_schema(
+        operation_id="runs_config",
         summary="Export one run",
         parameters=[TARGET],
         responses={
@@ -562,6 +588,7 @@ class RunsExport(ApiView):
     content_negotiation_class = IgnoreAccept
 
     @extend_schema(
+        operation_id="runs_export",
         summary="Export many runs",
         parameters=[
             OpenApiParameter("format", str, enum=list(exporting.FORMATS)),
@@ -599,6 +626,7 @@ class RunsImport(ApiView):
         return importing.max_bytes() + 1_000_000
 
     @extend_schema(
+        operation_id="runs_import",
         summary="Import runs (dry run, then apply)",
         request={"multipart/form-data": ImportSerializer},
         responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 400: PROBLEM},
@@ -643,8 +671,11 @@ class RunsImport(ApiView):
 class ConfigSchema(ApiView):
     content_negotiation_class = IgnoreAccept
 
-    @extend_schema(summary="JSON Schema of a config", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="config_schema",
+        summary="JSON Schema of a config",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         """The JSON Schema (draft 2020-12) of a config document, from the model."""
         return JsonResponse(schema.config_schema(), json_dumps_params={"indent": 2})
-

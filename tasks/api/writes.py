@@ -63,9 +63,9 @@ def json_kind(name):
 
 FIELD_KINDS = {name: json_kind(name) for name in TaskRun.EDITABLE_FIELDS}
 # May be null: the nullable fields, and the task name (exported as null when blank).
-NULLABLE = {
-    name for name in TaskRun.EDITABLE_FIELDS if TaskRun._meta.get_field(name).null
-} | {"task_name"}
+NULLABLE = {name for name in TaskRun.EDITABLE_FIELDS if TaskRun._meta.get_field(name).null} | {
+    "task_name"
+}
 
 
 def _type_problem(name, value):
@@ -112,16 +112,17 @@ def read_body(data, *, fields=TaskRun.EDITABLE_FIELDS, control=CONTROL_FIELDS):
             continue
         if key not in fields:
             errors[key if not UNSTORABLE_TEXT.search(key) else repr(key)] = [
-                "Unknown field."
-                + (" It is read-only." if key in _READ_ONLY_FIELDS else "")
+                "Unknown field." + (" It is read-only." if key in _READ_ONLY_FIELDS else "")
             ]
             continue
         problem = _type_problem(key, value)
         if problem:
             errors[key] = [problem]
     version = data.get("version")
-    if "version" in control and version is not None and (
-        not isinstance(version, int) or isinstance(version, bool) or version < 1
+    if (
+        "version" in control
+        and version is not None
+        and (not isinstance(version, int) or isinstance(version, bool) or version < 1)
     ):
         errors["version"] = ["Must be the run's version, a whole number from 1."]
     acknowledged = data.get("acknowledge", [])
@@ -233,8 +234,7 @@ def warnings_body(warnings):
     return {
         "code": "unread_warnings",
         "detail": (
-            "Not saved: read these warnings, then send their codes as \"acknowledge\""
-            " to save anyway."
+            'Not saved: read these warnings, then send their codes as "acknowledge" to save anyway.'
         ),
         "warnings": [_warning(w) for w in warnings],
     }
