@@ -57,9 +57,7 @@ def test_the_list_filters_by_status_and_provider_and_sorts(editor_api, editor, m
     services.run_archive(archived, by=editor)
     titles = [
         run["task_title"]
-        for run in editor_api.get("/api/runs/?provider=mturk_sandbox&sort=title").json()[
-            "results"
-        ]
+        for run in editor_api.get("/api/runs/?provider=mturk_sandbox&sort=title").json()["results"]
     ]
     assert titles == [a.task_title, b.task_title]
     archived_only = editor_api.get("/api/runs/?status=archived").json()["results"]
@@ -144,9 +142,7 @@ def test_create_refuses_per_field_with_the_forms_messages(editor_api):
     assert body["errors"] == {
         "task_title": ["This field is required."],
         "task_reward": ["Use at most 2 decimal places: providers pay in whole cents."],
-        "allowed_concurrent": [
-            "Use 0 for no limit: a negative limit would block every worker."
-        ],
+        "allowed_concurrent": ["Use 0 for no limit: a negative limit would block every worker."],
     }
     assert not TaskRun.objects.exists()
 
@@ -204,9 +200,7 @@ def test_acknowledged_warnings_save_and_are_recorded_in_history(editor_api):
 
 def test_update_with_the_version_changes_only_the_fields_given(editor_api, make_run):
     run = make_run(task_tags="a, b")
-    response = editor_api.patch(
-        detail(run), {"task_title": "Renamed", "version": 1}, format="json"
-    )
+    response = editor_api.patch(detail(run), {"task_title": "Renamed", "version": 1}, format="json")
     assert response.status_code == 200
     assert response["ETag"] == '"v2"'
     run.refresh_from_db()
@@ -233,16 +227,12 @@ def test_update_without_a_version_is_refused(editor_api, make_run):
     assert TaskRun.objects.get().task_title == run.task_title
 
 
-def test_update_of_an_older_version_is_a_conflict_naming_what_changed(
-    editor_api, editor, make_run
-):
+def test_update_of_an_older_version_is_a_conflict_naming_what_changed(editor_api, editor, make_run):
     run = make_run()
     other = TaskRun.objects.get(pk=run.pk)
     other.task_description = "Someone else's description."
     services.run_save(other, by=editor, via="browser")
-    response = editor_api.patch(
-        detail(run), {"task_title": "Mine", "version": 1}, format="json"
-    )
+    response = editor_api.patch(detail(run), {"task_title": "Mine", "version": 1}, format="json")
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "conflict"
