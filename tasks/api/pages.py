@@ -18,12 +18,7 @@ class TokenForm(forms.ModelForm):
         model = ApiToken
         fields = ["name"]
         widgets = {"name": forms.TextInput(attrs={"autocomplete": "off", "class": "form-control"})}
-
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Give the token a name.")
-        return name
+        error_messages = {"name": {"required": "Give the token a name."}}
 
 
 @login_required
