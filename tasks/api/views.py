@@ -367,7 +367,8 @@ class RunClone(ApiView):
         """A new draft with the run's config (and any fields given changed), recorded as
         cloned from it."""
         original = _get_run(pk)
-        values, _, acknowledged = writes.read_body(request.data or {})
+        # No body at all (DRF's empty data) clones unchanged.
+        values, _, acknowledged = writes.read_body(request.data)
         clone = original.clone(by=request.user)
         form = writes.fill_form(clone, values, base=clone, acknowledged=acknowledged)
         run = writes.save(
