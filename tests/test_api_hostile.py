@@ -89,9 +89,7 @@ def test_a_huge_body_is_refused_before_it_is_read(editor_api, run):
 
 
 def test_text_longer_than_the_field_is_refused_per_field(editor_api):
-    response = editor_api.post(
-        "/api/runs/", {**GOOD, "task_title": "x" * 300}, format="json"
-    )
+    response = editor_api.post("/api/runs/", {**GOOD, "task_title": "x" * 300}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"]["task_title"] == [
         "Ensure this value has at most 255 characters (it has 300)."

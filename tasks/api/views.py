@@ -330,9 +330,7 @@ class RunDetail(ApiView):
         base = run
         if version != run.version:
             base = run.history.filter(version=version).order_by("-history_id").first() or run
-        form = writes.fill_form(
-            run, values, base=base, version=version, acknowledged=acknowledged
-        )
+        form = writes.fill_form(run, values, base=base, version=version, acknowledged=acknowledged)
         saved = writes.save(
             form,
             lambda **kw: services.run_save(form.instance, by=request.user, via=_via(request), **kw),
@@ -674,6 +672,7 @@ class ConfigSchema(ApiView):
 
     @extend_schema(
         operation_id="config_schema",
+        tags=["schema"],
         summary="JSON Schema of a config",
         responses={200: OpenApiTypes.OBJECT},
     )
