@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from taskadmin.auth import AdminLoginForm, LoginForm
-from tasks.api.pages import token_revoke, tokens_page
 from taskadmin.views import healthz
+from tasks.api.pages import token_revoke, tokens_page
 
 admin.site.site_header = "Taskadmin"
 admin.site.site_title = "Taskadmin admin"

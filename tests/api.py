@@ -6,6 +6,9 @@ from rest_framework.test import APIClient
 
 from tasks.api import tokens
 
+# The fixtures, for `from tests.api import *` in the API's test files.
+__all__ = ["anonymous_api", "editor_api", "fresh_throttles", "nobody_api", "viewer_api"]
+
 
 @pytest.fixture(autouse=True)
 def fresh_throttles():

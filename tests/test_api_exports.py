@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from tasks import exporting, schema, services
-from tests.api import editor_api, fresh_throttles  # noqa: F401
+from tests.api import *  # noqa: F403  (the fixtures)
 
 
 @pytest.mark.parametrize("ext, fmt", [("json", "json"), ("yaml", "yaml"), ("txt", "overrides")])

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tasks.models import TaskRun
-from tests.api import editor_api, fresh_throttles  # noqa: F401
+from tests.api import *  # noqa: F403  (the fixtures)
 
 GOOD = {
     "task_title": "T",

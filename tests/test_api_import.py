@@ -6,7 +6,7 @@ import json
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tasks.models import TaskRun
-from tests.api import editor_api, fresh_throttles  # noqa: F401
+from tests.api import *  # noqa: F403  (the fixtures)
 
 GOOD = {"task_title": "Imported", "task_description": "D", "task_reward": 1, "task_tags": "t"}
 

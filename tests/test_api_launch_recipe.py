@@ -24,7 +24,7 @@ import pytest
 
 from tasks.api import tokens
 from tasks.models import TaskRun
-from tests.api import fresh_throttles  # noqa: F401
+from tests.api import *  # noqa: F403  (the fixtures)
 
 # A run script of the shape of Mephisto's examples (RunScriptConfig with
 # `defaults: [_self_, {conf: example}]`), Mephisto's own classes stood in by
@@ -77,7 +77,9 @@ RUN_TASK = textwrap.dedent(
 
     store = ConfigStore.instance()
     store.store(name="scriptconfig", node=ScriptConfig)
-    for group, option in (("provider", "mock"), ("blueprint", "static_task"), ("architect", "local")):
+    for group, option in (
+        ("provider", "mock"), ("blueprint", "static_task"), ("architect", "local")
+    ):
         store.store(group=f"mephisto/{group}", name=option, node={})
 
 
@@ -134,7 +136,8 @@ def test_download_with_a_token_then_launch_with_hydra_gives_the_runs_values(
     )
     _, token = tokens.issue(editor, "launch script")
 
-    # curl -fsS -H "Authorization: Bearer $TASKADMIN_TOKEN" "$TASKADMIN_URL/api/runs/42/config.yaml?target=1.5" -o hydra_configs/conf/run42.yaml
+    # curl -fsS -H "Authorization: Bearer $TASKADMIN_TOKEN" \
+    #     "$TASKADMIN_URL/api/runs/42/config.yaml?target=1.5" -o hydra_configs/conf/run42.yaml
     status, body = http(f"{live_server.url}/api/runs/{run.pk}/config.yaml?target=1.5", token)
     assert status == 200
     (task_folder / "hydra_configs" / "conf" / "run42.yaml").write_bytes(body)

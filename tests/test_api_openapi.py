@@ -7,7 +7,7 @@ import yaml
 from django.urls import reverse
 from openapi_spec_validator import validate
 
-from tests.api import editor_api, fresh_throttles  # noqa: F401
+from tests.api import *  # noqa: F403  (the fixtures)
 
 
 def test_the_openapi_document_validates_and_describes_every_endpoint(editor_api):

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from tasks.api import tokens
 from tasks.models import TaskRun
-from tests.api import bearer, fresh_throttles, token_client  # noqa: F401
+from tests.api import *  # noqa: F403  (the fixtures)
+from tests.api import bearer, token_client
 from tests.conftest import VALID_RUN
 
 BODY = {**VALID_RUN, "task_reward": 0.5, "task_title": "Made by the API"}

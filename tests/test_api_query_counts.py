@@ -7,7 +7,8 @@ then the list's capped count, its page, and the page's users (3).
 import pytest
 
 from tasks import services
-from tests.api import fresh_throttles, token_client  # noqa: F401
+from tests.api import *  # noqa: F403  (the fixtures)
+from tests.api import token_client
 
 CALLS = {
     "list": ("/api/runs/", 6),

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tasks import services
 from tasks.models import TaskRun
-from tests.api import editor_api, fresh_throttles, viewer_api  # noqa: F401
+from tests.api import *  # noqa: F403  (the fixtures)
 
 NEW = {
     "task_title": "Rate the sentences",
@@ -67,9 +67,19 @@ def test_the_list_filters_by_status_and_provider_and_sorts(editor_api, editor, m
 @pytest.mark.parametrize(
     "query, message",
     [
-        ("status=gone", "status must be one of current, draft, launched, archived, all; not 'gone'."),
-        ("provider=aws", "provider must be one of mock, inhouse, mturk, mturk_sandbox, prolific; not 'aws'."),
-        ("sort=password", "sort must be one of title, -title, name, -name, reward, -reward, created, -created, updated, -updated; not 'password'."),
+        (
+            "status=gone",
+            "status must be one of current, draft, launched, archived, all; not 'gone'.",
+        ),
+        (
+            "provider=aws",
+            "provider must be one of mock, inhouse, mturk, mturk_sandbox, prolific; not 'aws'.",
+        ),
+        (
+            "sort=password",
+            "sort must be one of title, -title, name, -name, reward, -reward, created,"
+            " -created, updated, -updated; not 'password'.",
+        ),
         ("page=0", "page must be a whole number from 1 to 9,223,372,036,854,775,807."),
         ("page=abc", "page must be a whole number from 1 to 9,223,372,036,854,775,807."),
         ("page_size=101", "page_size must be a whole number from 1 to 100."),

@@ -11,7 +11,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from tasks.api import tokens
 from tasks.models import ApiToken
-from tests.api import bearer, fresh_throttles, token_client  # noqa: F401
+from tests.api import *  # noqa: F403  (the fixtures)
+from tests.api import bearer, token_client
 
 TOKEN = re.compile(r"ta_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{43}")
 
