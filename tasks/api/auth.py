@@ -5,6 +5,7 @@ Failed token attempts are counted per client address, like failed logins
 the address is refused with 429 until the cool-off ends, right or wrong token.
 """
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework import exceptions
@@ -17,9 +18,9 @@ INVALID = "Invalid or revoked token."
 
 
 def _address(request):
-    # The connection's own address: an X-Forwarded-For header could be forged
-    # to spread the failures over many made-up addresses.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    # The client's address as the login's throttle (django-axes) reads it, so
+    # that both count the same client the same way, behind a proxy too.
+    return get_client_ip_address(request) or "unknown"
 
 
 def _failures_key(request):
