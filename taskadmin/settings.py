@@ -325,6 +325,9 @@ REST_FRAMEWORK = {
     # Throttles count by the connection's address, never by X-Forwarded-For.
     "NUM_PROXIES": 0,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Non-ASCII as \u escapes: a lone surrogate echoed in a message stays valid JSON
+    # instead of failing to encode.
+    "UNICODE_JSON": False,
     "DEFAULT_PARSER_CLASSES": ["tasks.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

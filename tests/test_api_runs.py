@@ -386,3 +386,12 @@ def test_archive_and_unarchive(editor_api, make_run):
     assert (twice.status_code, twice.json()["detail"]) == (400, "This run is archived already.")
     back = editor_api.post(reverse("api:run-unarchive", args=[run.pk]))
     assert (back.status_code, back.json()["status"]) == (200, "draft")
+
+
+def test_an_acknowledged_code_that_names_no_warning_is_refused(editor_api):
+    response = editor_api.post("/api/runs/", {**NEW, "acknowledge": ["bogus"]}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "acknowledge": ["Select a valid choice. bogus is not one of the available choices."]
+    }
+    assert not TaskRun.objects.exists()

@@ -8,7 +8,6 @@ files come from drf-spectacular-sidecar (SWAGGER_UI_DIST = "SIDECAR").
 
 from django.contrib.auth.views import redirect_to_login
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
@@ -26,11 +25,19 @@ class DocsView(SpectacularSwaggerSplitView):
     permission_classes = []
     throttle_classes = []
 
-    @extend_schema(exclude=True)
-    def get(self, request, *args, **kwargs):
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return super().get(request, *args, **kwargs)
+            raise _LogInFirst
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _LogInFirst):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
+
+
+class _LogInFirst(Exception):
+    pass
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from tasks.api.writes import CONTROL_FIELDS
-from tasks.models import ApiToken, TaskRun
+from tasks.models import TaskRun
 
 BOOKKEEPING_FIELDS = (
     "status",
@@ -151,9 +151,3 @@ class ImportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(required=False, default=False)
     mode = serializers.ChoiceField(choices=["all", "valid"], required=False, default="all")
     acknowledge = serializers.ListField(child=serializers.CharField(), required=False)
-
-
-class ApiTokenSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ApiToken
-        fields = ("id", "name", "prefix", "created_at", "last_used_at", "revoked_at")

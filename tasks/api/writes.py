@@ -198,6 +198,15 @@ def save(form, write, *, acknowledged=(), loaded_version=None):
             for name, messages in form.errors.items()
             if name not in CONTROL_FIELDS
         }
+        # A code that names no warning is a mistake of its own, not an unread warning.
+        unknown_codes = [
+            message
+            for error in form.errors.as_data().get("acknowledge", [])
+            if error.code != "unread_warning"
+            for message in error.messages
+        ]
+        if unknown_codes:
+            errors["acknowledge"] = unknown_codes
         if errors:
             raise Refused(
                 400,
