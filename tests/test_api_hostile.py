@@ -50,6 +50,7 @@ def run(make_run):
         '{"acknowledge": [1]}',
         '{"version": "1"}',
         '{"version": true}',
+        '{"version": 1' + "0" * 30 + "}",
         '{"task_title": "x", "task_title": "y", "version": 0}',
         "[]",
         '"a string"',
@@ -155,7 +156,9 @@ def test_an_id_no_run_has_is_404(editor_api, url):
     assert editor_api.get(url).status_code == 404
 
 
-@pytest.mark.parametrize("header", ['"v0"', "v1", '"1"', "W/", '"v' + "9" * 50 + '"', "*"])
+@pytest.mark.parametrize(
+    "header", ['"v0"', "v1", '"1"', "W/", '"v' + "9" * 50 + '"', '"v9999999999"', "*"]
+)
 def test_an_if_match_header_it_cannot_read_is_a_400(editor_api, run, header):
     before = state()
     response = editor_api.patch(

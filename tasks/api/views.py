@@ -291,7 +291,10 @@ def _if_match(request):
                 "detail": 'If-Match must be the ETag a GET of the run gave, such as "v3".',
             },
         )
-    return int(match.group(1))
+    version = int(match.group(1))
+    if version > querystrings.INTEGER_MAX:
+        raise Problem(400, {"code": "invalid", "detail": "No run has that version."})
+    return version
 
 
 class RunDetail(ApiView):

@@ -20,7 +20,7 @@ import json
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
-from tasks import services
+from tasks import querystrings, services
 from tasks.conflicts import Conflict
 from tasks.forms import TaskRunForm
 from tasks.models import EditConflict, TaskRun
@@ -122,7 +122,11 @@ def read_body(data, *, fields=TaskRun.EDITABLE_FIELDS, control=CONTROL_FIELDS):
     if (
         "version" in control
         and version is not None
-        and (not isinstance(version, int) or isinstance(version, bool) or version < 1)
+        and (
+            not isinstance(version, int)
+            or isinstance(version, bool)
+            or not 1 <= version <= querystrings.INTEGER_MAX
+        )
     ):
         errors["version"] = ["Must be the run's version, a whole number from 1."]
     acknowledged = data.get("acknowledge", [])
