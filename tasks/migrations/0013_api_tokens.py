@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0011_unset_fields'),
+        ('tasks', '0012_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
