@@ -101,17 +101,29 @@ def runs_for_list(query="", sort_key=DEFAULT_SORT, status=DEFAULT_STATUS, *, ind
 SEARCH_CAP = 1_000
 
 
+def paginator_for(runs, query, per_page):
+    """A CappedPaginator over `runs` (a queryset, ordered, not yet searched) matching `query`.
+
+    Its count stops at a cap (SEARCH_CAP for a search, CappedPaginator's for
+    the whole list), so it costs two queries whatever the number of runs: the
+    capped count, and the page. A search for a word that more runs hold than
+    the cap is served by reading the runs in page order and checking each
+    (`search(..., indexed=False)`), which finds a page of them after a few
+    hundred rows; looking all of them up in the trigram index and sorting them
+    would cost more with each run that holds the word. The list page and the
+    admin changelist both page through this.
+    """
+    searching = bool(query.split())
+    cap = SEARCH_CAP if searching else CappedPaginator.cap
+    paginator = CappedPaginator(search(runs, query), per_page, cap=cap)
+    if searching and paginator.capped:
+        paginator.object_list = search(runs, query, indexed=False)
+    return paginator
+
+
 def page_of_runs(query, sort_key, status, number, per_page):
     """The page `number` of the runs matching `query` and `status`, in the order `sort_key` asks.
 
-    Two queries whatever the number of runs: a count that stops at a cap, and
-    the page. A search for a word that more runs hold than the cap is served
-    by reading the runs in page order and checking each, which finds a page
-    of them after a few hundred rows; looking all of them up in the trigram
-    index and sorting them would cost more with each run that holds it.
+    Two queries whatever the number of runs (see paginator_for).
     """
-    cap = SEARCH_CAP if query.split() else CappedPaginator.cap
-    paginator = CappedPaginator(runs_for_list(query, sort_key, status), per_page, cap=cap)
-    if query.split() and paginator.capped:
-        paginator.object_list = runs_for_list(query, sort_key, status, indexed=False)
-    return paginator.get_page(number)
+    return paginator_for(runs_for_list("", sort_key, status), query, per_page).get_page(number)
