@@ -28,7 +28,6 @@ from tasks.forms import ExportForm, ImportForm, TaskRunForm
 from tasks.models import EditConflict, ImportUpload, TaskRun
 from tasks.pagination import CappedPaginator
 
-
 # Versions on a run's page, and on each page of its history.
 RECENT_VERSIONS = 5
 HISTORY_PAGE_SIZE = 50
