@@ -280,3 +280,18 @@ def test_mark_launched_asks_about_warnings_not_read_when_saved(admin_client_, ed
     assert TaskRun.objects.get(pk=run.pk).status == TaskRun.Status.DRAFT
     admin_client_.post(CHANGELIST, {**selection, f"acknowledge-{run.pk}": "task_name_shared"})
     assert TaskRun.objects.get(pk=run.pk).status == TaskRun.Status.LAUNCHED
+
+
+# -- Django's stock admin, the benchmark's peer ---------------------------------------
+
+
+def test_stock_admin_is_mounted_by_the_benchmark_urls_only(client, superuser, make_run, settings):
+    make_run(task_title="Label the birds")
+    client.force_login(superuser)
+    assert client.get("/stock-admin/tasks/taskrun/").status_code == 404
+    settings.ROOT_URLCONF = "bench.urls"
+    response = client.get("/stock-admin/tasks/taskrun/", {"q": "label"})
+    assert response.status_code == 200
+    assert "Label the birds" in response.text
+    # The project's own pages are all there beside it.
+    assert client.get(reverse("admin:tasks_taskrun_changelist")).status_code == 200
