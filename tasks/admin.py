@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
@@ -36,6 +37,18 @@ class TaskRunActionForm(ActionForm):
     target = forms.ChoiceField(
         label="For", choices=list(exporting.TARGET_LABELS.items()), required=False
     )
+
+
+class TaskRunChangeList(ChangeList):
+    def get_ordering(self, request, queryset):
+        # Django breaks ties by "-pk" whichever way the column sorts; the sort
+        # indexes are (column, id), which serve "reward, id" or "-reward, -id"
+        # but not "reward, -id": SQLite then sorted every run of each reward.
+        ordering = super().get_ordering(request, queryset)
+        first = ordering[0] if ordering else None
+        if ordering[-1:] == ["-pk"] and isinstance(first, str) and not first.startswith("-"):
+            ordering[-1] = "pk"
+        return ordering
 
 
 @admin.register(TaskRun)
@@ -178,6 +191,9 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             # Someone saved between the form's checks and this save (the
             # transaction rolled back): checking again shows what changed.
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_changelist(self, request, **kwargs):
+        return TaskRunChangeList
 
     def changelist_view(self, request, extra_context=None):
         # A filter's value goes into the query as it is, and PostgreSQL refuses

@@ -295,3 +295,16 @@ def test_stock_admin_is_mounted_by_the_benchmark_urls_only(client, superuser, ma
     assert "Label the birds" in response.text
     # The project's own pages are all there beside it.
     assert client.get(reverse("admin:tasks_taskrun_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize(("order", "expected"), [("3", "ASC"), ("-3", "DESC")])
+def test_admin_sort_breaks_ties_by_id_in_the_same_direction(
+    admin_client_, make_run, order, expected
+):
+    # So that the (reward, id) index serves the sort: no sorting of every run.
+    make_run(), make_run()
+    response = admin_client_.get(reverse("admin:tasks_taskrun_changelist"), {"o": order})
+    sql = str(response.context["cl"].result_list.query)
+    assert sql.endswith(
+        f'ORDER BY "tasks_taskrun"."task_reward" {expected}, "tasks_taskrun"."id" {expected}'
+    )
