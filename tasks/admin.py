@@ -107,6 +107,8 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     # Adds an "Import task runs" button, leading to the import page.
     change_list_template = "admin/tasks/taskrun/change_list.html"
     history_list_display = ("version", "history_change_reason")
+    # As many versions as a page of the run's own History shows.
+    history_list_per_page = 50
 
     @admin.display(description="Reward", ordering="task_reward")
     def reward(self, run):
