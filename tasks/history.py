@@ -111,7 +111,7 @@ def versions(run, count, *, before=None):
     `before`. Returns (versions, older): `older` is the history id to pass as
     `before` for the versions older than these, or None when the oldest is
     among them. Reads `count` + 1 rows through the (run, history id) index
-    (migration 0012) whatever the number of versions: the extra row is the
+    (migration 0013) whatever the number of versions: the extra row is the
     version before the oldest shown, what that one changed is measured against.
     """
     records = run.history.select_related("history_user").order_by("-history_id")

@@ -16,7 +16,7 @@ INDEX = "historicaltaskrun_run_history"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tasks", "0011_unset_fields")]
+    dependencies = [("tasks", "0012_jobs")]
 
     operations = [
         migrations.RunSQL(
