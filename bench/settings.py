@@ -2,6 +2,8 @@
 
 bench/run.py sets BENCH_DATABASE_URL before Django starts; DEBUG stays off so
 Django neither records queries nor serves debug pages while being timed.
+The URLconf adds Django's stock TaskRun admin (bench/stock_admin.py) at
+/stock-admin/, the peer the admin changelist is measured against.
 """
 
 import os
@@ -12,6 +14,8 @@ from taskadmin.settings import *  # noqa: E402, F403
 from taskadmin.settings import env  # noqa: E402
 
 DEBUG = False
+# The project's URLs plus Django's stock admin of TaskRun at /stock-admin/, its peer.
+ROOT_URLCONF = "bench.urls"
 DATABASES = {"default": env.db("BENCH_DATABASE_URL")}
 ALLOWED_HOSTS = ["testserver"]  # Django's test client
 # Logins are made once per run; a fast hasher keeps set-up short.
