@@ -283,8 +283,9 @@ TASKADMIN_IMPORT_MAX_RUNS = env.int("TASKADMIN_IMPORT_MAX_RUNS", default=200_000
 # Uploads wait in the database between their preview and their apply
 # (tasks.stash): at most this many, and this many bytes, per person, for this long.
 TASKADMIN_IMPORT_PENDING_MAX = env.int("TASKADMIN_IMPORT_PENDING_MAX", default=5)
+# Two of the largest files an import accepts.
 TASKADMIN_IMPORT_PENDING_MAX_BYTES = env.int(
-    "TASKADMIN_IMPORT_PENDING_MAX_BYTES", default=50_000_000
+    "TASKADMIN_IMPORT_PENDING_MAX_BYTES", default=256_000_000
 )
 TASKADMIN_IMPORT_EXPIRY_HOURS = env.int("TASKADMIN_IMPORT_EXPIRY_HOURS", default=24)
 
