@@ -273,13 +273,15 @@ def load_yaml(text):
         return loader.get_single_data()
 
 
-def load_yaml_documents(text):
+def load_yaml_documents(text, most=None):
     """Every document in `text` (`---` between them), each read as OmegaConf reads one;
-    the alias limit is for the whole text."""
+    the alias limit is for the whole text. With `most`, reading stops after
+    `most` + 1 documents that are not empty: enough to tell there are too many."""
     with _loader(text) as loader:
-        documents = []
-        while loader.check_data():
+        documents, filled = [], 0
+        while (most is None or filled <= most) and loader.check_data():
             documents.append(loader.get_data())
+            filled += documents[-1] is not None
         return documents
 
 

@@ -329,7 +329,8 @@ def _read_yaml(batch, name, text):
     """A YAML file, read with OmegaConf's rules; several documents (`---` between
     them) are a list of runs, each named "FILE document N"."""
     try:
-        documents = hydra.load_yaml_documents(text)
+        # More than an upload may hold are not read: the file is refused anyway.
+        documents = hydra.load_yaml_documents(text, most=max_runs())
     except hydra.YAMLError as error:
         raise ImportFailure(f"{name}: {error}") from None
     except RecursionError:
@@ -467,7 +468,7 @@ def _config_of(source, path, data):
         text = data.decode("utf-8-sig")
         if re.match(r"""['"+~]*mephisto[./]""", text.lstrip()):
             return None
-        documents = hydra.load_yaml_documents(text)
+        documents = hydra.load_yaml_documents(text, most=1)  # one, or more
     except (UnicodeDecodeError, hydra.YAMLError, RecursionError):
         return None
     documents = [value for value in documents if value is not None]
