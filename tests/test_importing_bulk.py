@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tasks import exporting, importing, rules, services
+from tasks import exporting, importing, rules, services, stash
 from tasks.models import TaskRun
 from tasks.seeding import fake_run
 
@@ -269,3 +269,14 @@ def test_the_import_command_draws_no_progress_bar_off_a_terminal(tmp_path, capsy
     assert (
         captured.out.splitlines()[-1] == "Imported 300 task runs; skipped 0 identical, 0 invalid."
     )
+
+
+def test_an_upload_applied_from_the_stash_reports_its_progress(editor):
+    upload = stash.put(
+        editor, "runs.jsonl", jsonl({**TASK, "task_title": f"R{n}"} for n in range(3))
+    )
+    applied, progress = recorder()
+    batch = importing.parse(upload.name, bytes(upload.data))
+    result = stash.apply(upload, batch, by=editor, progress=progress)
+    assert len(result.created) == 3
+    assert applied[-1] == (9, 9)

@@ -14,7 +14,7 @@ def progress_bar(stream, description, unit="run"):
     if not stream.isatty():
         yield None
         return
-    with tqdm(desc=description, unit=unit, file=stream._out, dynamic_ncols=True) as bar:
+    with tqdm(desc=description, unit=unit, file=stream._out) as bar:
 
         def progress(done, total):
             if total != bar.total:
