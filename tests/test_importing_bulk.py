@@ -7,8 +7,8 @@ it to the one-by-one path: the same runs, verdicts, warnings and history rows.
 
 import json
 import random
-from decimal import Decimal
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
