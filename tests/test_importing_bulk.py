@@ -5,9 +5,11 @@ as `run_save` checks a new one and then inserts them in batches. These tests hol
 it to the one-by-one path: the same runs, verdicts, warnings and history rows.
 """
 
+import io
 import json
 import random
 import sqlite3
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -72,9 +74,6 @@ def mephisto_database(configs):
 
 def corpus_zip():
     """Every corpus file (Mephisto's and ParlAI's example shapes) that imports."""
-    import io
-    import zipfile
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in sorted(CORPUS.iterdir()):
