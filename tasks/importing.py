@@ -71,6 +71,8 @@ ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 # Several files uploaded at once travel (and wait in the stash) as a zip with
 # this comment, so their runs are named by the files' own names.
 BUNDLE_COMMENT = b"taskadmin: files uploaded together"
+# How often parse, preview and apply call their `progress(done, total)` callback.
+PROGRESS_EVERY = 250
 
 
 class ImportFailure(Exception):
@@ -104,7 +106,8 @@ class Batch:
     notices: list = field(default_factory=list)
     read_until: float | None = None  # the time.monotonic() its databases must be read by
     read_seconds: float = DATABASE_SECONDS  # the budget read_until was set from
-    progress: object = None  # progress(done, None) while reading: see parse()
+    # Called as progress(documents read, None) every PROGRESS_EVERY documents.
+    progress: object = field(default=None, repr=False, compare=False)
 
     def add(self, document):
         """Append `document`, refusing the file once it holds more than max_runs()."""
@@ -1065,12 +1068,18 @@ class ImportRefused(Exception):
 
     def __init__(self, batch, message=None):
         self.batch = batch
-        invalid = batch.count(INVALID)
-        super().__init__(
-            message
-            or f"Nothing imported: {invalid} run{'s are' if invalid != 1 else ' is'} invalid."
-            " Fix the file, or import only the valid runs."
-        )
+        super().__init__(message or invalid_message(batch.count(INVALID)))
+
+
+def invalid_message(invalid):
+    return (
+        f"Nothing imported: {invalid} run{'s are' if invalid != 1 else ' is'} invalid."
+        " Fix the file, or import only the valid runs."
+    )
+
+
+def unread_message(codes):
+    return f"Nothing imported: read the warnings and acknowledge each one ({', '.join(codes)})."
 
 
 def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
@@ -1099,11 +1108,7 @@ def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
             raise ImportRefused(batch)
         unread = batch.unread(acknowledged)
         if unread:
-            raise ImportRefused(
-                batch,
-                "Nothing imported: read the warnings and acknowledge each one"
-                f" ({', '.join(unread)}).",
-            )
+            raise ImportRefused(batch, unread_message(unread))
         new = [doc for doc in batch.documents if doc.status == NEW]
         # Any failure here (a rule another save broke meanwhile, a constraint)
         # rolls the whole import back.

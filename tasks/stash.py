@@ -140,6 +140,7 @@ def apply(upload, batch, *, by, only_valid=False, acknowledged=(), progress=None
     (SQLite), then finds it applied and raises AlreadyApplied, importing
     nothing. A refused import (importing.ImportRefused) rolls the claim back
     with everything else, so the upload can be applied again once fixed.
+    `progress(done, total)` is passed on to importing.apply.
     """
     with transaction.atomic():
         now = timezone.now()
