@@ -29,6 +29,7 @@ times much less. Exits 0 whatever the verdicts unless --strict is given.
 """
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -173,6 +174,9 @@ def main():
     parser.add_argument(
         "--export-repeat", type=int, default=3, help="timed exports of each kind (3)"
     )
+    parser.add_argument(
+        "--import-runs", type=int, help="runs in each imported file (30,000; --small 1,000)"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target does not hold")
     args = parser.parse_args()
     sections = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -180,6 +184,8 @@ def main():
     if unknown or not sections:
         parser.error(f"--only: choose from {', '.join(SECTIONS)}")
     sizes = SIZES[args.size or "large"]
+    if args.import_runs:
+        sizes = dataclasses.replace(sizes, imported=args.import_runs)
     # WhiteNoise looks for collected static files; the benchmark serves none.
     warnings.filterwarnings("ignore", "No directory at", UserWarning)
     with OwnDatabases(("small", "large", "import")) as (label, urls):
