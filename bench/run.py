@@ -497,7 +497,8 @@ class Bench:
         print(f"\n{title}")
         print(
             f"  {'':<27}{headings[0]:>11}{headings[1]:>12}{'ratio':>8}{'p95 ms':>16}"
-            f"{'queries':>10}  {'verdict':<8} stock admin at the larger size"
+            f"{'queries':>10}  {'verdict':<8}"
+            + (" stock admin at the larger size" if any(p.peer for p in pages) else "")
         )
         group = None
         for page in pages:
