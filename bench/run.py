@@ -39,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 import tracemalloc
 import warnings
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ IMPORT_SPEEDUP_TARGET = 5.0  # import runs/s / IMPORT_BASELINE_RUNS_PER_S, at le
 # 2-core machine (issue 13, measured on main at a206f77 through parse, preview, apply).
 IMPORT_BASELINE_RUNS_PER_S = 900
 HISTORY_RATIO_TARGET = PAGE_RATIO_TARGET  # "cost the same": time within 1.5x, same queries
+# The import is first timed with this many runs: a warm-up, and a forecast of the whole.
+IMPORT_PROBE_RUNS = 1_000
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,14 @@ def main():
     parser.add_argument(
         "--import-runs", type=int, help="runs in each imported file (30,000; --small 1,000)"
     )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=240,
+        help="seconds one export's memory trace or one import may take (240; 0: no limit):"
+        " a slower one is measured smaller (an import, on its first 1,000 runs) or not at all"
+        " (the memory at the larger size), and says so",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target does not hold")
     args = parser.parse_args()
     sections = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -278,6 +289,7 @@ class Bench:
         self.repeat = args.repeat or sizes.repeat
         self.block = min(args.block, self.repeat)
         self.export_repeat = args.export_repeat
+        self.budget = args.budget
         self.clients = {}
         self.verdicts = []
         self.notes = []
@@ -295,29 +307,34 @@ class Bench:
             self.use("large")
             self.prepare()
         if "export" in sections:
-            self.grow_to(sizes.export)
-            exports = self.time_exports()
-            memory = {sizes.export: self.export_memory()}
-            self.grow_to(sizes.large)
-            memory[sizes.large] = self.export_memory()
-            self.report_export(exports, memory)
+            self.section("export", self.measure_export)
         if "pages" in sections:
+            self.use("large")
             self.grow_to(sizes.large)
-            self.measure_pages()
+            self.section("pages", self.measure_pages)
         if "history" in sections:
             self.use("large")
             self.grow_to(max(sizes.small, self.count_runs()))
-            self.measure_history()
+            self.section("history", self.measure_history)
         if "import" in sections:
             self.use("import")
             self.prepare()
-            self.measure_import()
+            self.section("import", self.measure_import)
         from django.db import connection
 
         connection.close()
         minutes, seconds = divmod(time.perf_counter() - started, 60)
         print(f"\nThe benchmark took {minutes:.0f} min {seconds:.0f} s.")
         return self.summary()
+
+    def section(self, name, measure):
+        """measure(), or its traceback and a verdict that does not hold: one section
+        that breaks (an interface changed, say) leaves the others their figures."""
+        try:
+            measure()
+        except Exception as error:
+            traceback.print_exc()
+            self.verdicts.append(Verdict(name, "the section", f"failed: {error!r}", False))
 
     # -- Machine and databases -------------------------------------------------------
 
@@ -611,12 +628,36 @@ class Bench:
                 seconds[label].append(timed(function))
         return {label: size / min(values) for label, values in seconds.items()}
 
-    def export_memory(self):
-        """{label: peak bytes} of each format and of the json.dumps reference."""
+    def measure_export(self):
+        small, large = self.sizes.export, self.sizes.large
+        self.use("large")
+        self.grow_to(small)
+        speeds = self.time_exports()
+        memory, seconds = {small: {}, large: {}}, {}
+        print(f"Tracing the exports' memory at {small:,} runs ...", flush=True)
+        for label, function in self.memory_exports().items():
+            started = time.perf_counter()
+            memory[small][label] = traced_peak(function)
+            seconds[label] = time.perf_counter() - started
+        self.grow_to(large)
+        print(f"Tracing the exports' memory at {large:,} runs ...", flush=True)
+        for label, function in self.memory_exports().items():
+            projected = seconds[label] * large / small
+            if self.budget and projected > self.budget:
+                memory[large][label] = None
+                self.notes.append(
+                    f"export: {label}'s memory at {large:,} runs not measured: at its speed it"
+                    f" would take about {projected:,.0f} s, more than --budget {self.budget:g} s."
+                )
+                continue
+            memory[large][label] = traced_peak(function)
+        self.report_export(speeds, memory)
+
+    def memory_exports(self):
+        """The exports whose memory is traced: each format, and json.dumps's for scale."""
         functions = self.exports()
         del functions["dumpdata"]
-        print(f"Tracing the exports' memory at {self.count_runs():,} runs ...", flush=True)
-        return {label: traced_peak(function) for label, function in functions.items()}
+        return functions
 
     def report_export(self, speeds, memory):
         small, large = self.sizes.export, self.sizes.large
@@ -644,28 +685,35 @@ class Bench:
             else:
                 speed_holds = speed / dumpdata >= ZIP_VS_DUMPDATA_TARGET
                 figure = f"{speed / dumpdata:.2f}x dumpdata (target >= {ZIP_VS_DUMPDATA_TARGET:g}x)"
-            ratio = memory[large][label] / memory[small][label]
-            memory_holds = ratio <= MEMORY_RATIO_TARGET
+            peak = memory[large][label]
+            ratio = peak / memory[small][label] if peak is not None else None
+            memory_holds = ratio is not None and ratio <= MEMORY_RATIO_TARGET
             print(
                 f"  {label:<16}{speed:>9,.0f}{speed / dumpdata:>10.2f}x{speed / reference:>12.0%}"
                 f"  {verdict(speed_holds):<8}{mib(memory[small][label]):>10}"
-                f"{mib(memory[large][label]):>10}{ratio:>7.2f}x  {verdict(memory_holds)}"
+                + (
+                    f"{mib(peak):>10}{ratio:>7.2f}x  {verdict(memory_holds)}"
+                    if ratio is not None
+                    else f"{'(budget)':>10}{'':>8}  {verdict(memory_holds)}"
+                )
             )
             self.verdicts.append(Verdict("export", f"{label} speed", figure, speed_holds))
             self.verdicts.append(
                 Verdict(
                     "export",
                     f"{label} memory",
-                    f"{ratio:.2f}x its peak at {small:,} (target <= {MEMORY_RATIO_TARGET}x)",
+                    f"{ratio:.2f}x its peak at {small:,} (target <= {MEMORY_RATIO_TARGET}x)"
+                    if ratio is not None
+                    else f"not measured at {large:,} runs: too slow for --budget",
                     memory_holds,
                 )
             )
         print("  peers")
         print(f"  {'dumpdata':<16}{dumpdata:>9,.0f}")
-        ratio = memory[large]["json.dumps"] / memory[small]["json.dumps"]
+        small_peak, large_peak = memory[small]["json.dumps"], memory[large]["json.dumps"]
         print(
-            f"  {'json.dumps':<16}{reference:>9,.0f}{'':>33}{mib(memory[small]['json.dumps']):>10}"
-            f"{mib(memory[large]['json.dumps']):>10}{ratio:>7.2f}x"
+            f"  {'json.dumps':<16}{reference:>9,.0f}{'':>33}{mib(small_peak):>10}"
+            + (f"{mib(large_peak):>10}{large_peak / small_peak:>7.2f}x" if large_peak else "")
         )
 
     # -- Import ----------------------------------------------------------------------
@@ -700,10 +748,31 @@ class Bench:
             def loaddata():
                 call_command("loaddata", str(fixture), verbosity=0)
 
-            seconds = {"loaddata": rolled_back(lambda: {"total": timed(loaddata)})}
+            seconds = {"loaddata": rolled_back(lambda: {"total": timed(loaddata), "runs": count})}
+            probe = min(IMPORT_PROBE_RUNS, count)
+            probes = {
+                "JSON Lines": ("runs.jsonl", json_lines(runs[:probe])),
+                "Mephisto database.db": (
+                    "database.db",
+                    mephisto_database(Path(folder), runs[:probe], "probe.db"),
+                ),
+            }
             for label, (name, data) in files.items():
-                print(f"Importing {count:,} runs from {name} ...", flush=True)
-                seconds[label] = rolled_back(lambda name=name, data=data: import_steps(name, data))
+                # A first, smaller file warms up and says how long the whole would take.
+                print(f"Importing {probe:,} runs from {name} ...", flush=True)
+                steps = rolled_back(
+                    lambda name=name, data=probes[label][1]: import_steps(name, data)
+                )
+                projected = steps.get("total", 0) * count / probe
+                if probe < count and self.budget and projected > self.budget:
+                    self.notes.append(
+                        f"import: {label} measured with {probe:,} runs: {count:,} would take"
+                        f" about {projected:,.0f} s, more than --budget {self.budget:g} s."
+                    )
+                elif probe < count:
+                    print(f"Importing {count:,} runs from {name} ...", flush=True)
+                    steps = rolled_back(lambda name=name, data=data: import_steps(name, data))
+                seconds[label] = steps
         self.report_import(seconds, count)
         assert TaskRun.objects.count() == 0  # every import was rolled back
 
@@ -715,7 +784,7 @@ class Bench:
             f" transaction (rolled back once timed); baseline {baseline:,} runs/s"
         )
         print(
-            f"  {'':<22}{'parse s':>9}{'preview s':>10}{'apply s':>9}{'total s':>9}"
+            f"  {'':<22}{'runs':>7}{'parse s':>9}{'preview s':>10}{'apply s':>9}{'total s':>9}"
             f"{'runs/s':>9}{'/baseline':>11}{'/loaddata':>11}  verdict"
         )
         for label, steps in seconds.items():
@@ -725,10 +794,10 @@ class Bench:
                 print(f"  {label:<22} ERROR: {steps['error']}")
                 self.verdicts.append(Verdict("import", label, steps["error"], False))
                 continue
-            speed = count / steps["total"]
+            speed = steps["runs"] / steps["total"]
             holds = speed / baseline >= target
             print(
-                f"  {label:<22}{steps['parse']:>9.1f}{steps['preview']:>10.1f}"
+                f"  {label:<22}{steps['runs']:>7,}{steps['parse']:>9.1f}{steps['preview']:>10.1f}"
                 f"{steps['apply']:>9.1f}{steps['total']:>9.1f}{speed:>9,.0f}"
                 f"{speed / baseline:>10.2f}x"
                 f"{speed / loaddata:>10.2f}x  {verdict(holds)}"
@@ -744,7 +813,7 @@ class Bench:
             )
         print("  peer")
         print(
-            f"  {'loaddata (fixture)':<22}{'':>28}{seconds['loaddata']['total']:>9.1f}"
+            f"  {'loaddata (fixture)':<22}{count:>7,}{'':>28}{seconds['loaddata']['total']:>9.1f}"
             f"{loaddata:>9,.0f}"
         )
 
@@ -857,13 +926,13 @@ def json_lines(runs):
     ).encode()
 
 
-def mephisto_database(folder, runs):
+def mephisto_database(folder, runs, name="database.db"):
     """A database.db with Mephisto's task_runs table (as tests/test_importing.py
     builds it), one row per run: init_params is a JSON string holding the YAML of the
     run's mephisto node, as Mephisto's operator stores it."""
     from tasks import exporting, hydra
 
-    path = folder / "database.db"
+    path = folder / name
     connection = sqlite3.connect(path)
     connection.execute(
         "CREATE TABLE task_runs (task_run_id INTEGER PRIMARY KEY AUTOINCREMENT, task_id INTEGER,"
@@ -918,6 +987,7 @@ def import_steps(name, data):
     result = importing.apply(batch, acknowledged=[code for code, _, _ in batch.warnings])
     seconds["apply"] = time.perf_counter() - moment
     seconds["total"] = time.perf_counter() - started
+    seconds["runs"] = len(batch.documents)
     if len(result.created) != len(batch.documents):
         return {"error": f"{len(result.created):,} runs created of {len(batch.documents):,}"}
     return seconds
