@@ -20,7 +20,7 @@ def test_every_benchmarked_page_but_the_api_has_a_route(page):
     try:
         resolve(path, urlconf="bench.urls")
     except Resolver404:
-        # The API's endpoints are listed before they exist; the benchmark skips a 404.
+        # The API's endpoints are listed before they exist; the benchmark skips them.
         assert page.group == "api", f"{page.label}: {path} has no route"
 
 
