@@ -187,8 +187,8 @@ def main():
     parser.add_argument(
         "--budget",
         type=float,
-        default=240,
-        help="seconds one export's memory trace or one import may take (240; 0: no limit):"
+        default=180,
+        help="seconds one export's memory trace or one import may take (180; 0: no limit):"
         " a slower one is measured smaller (an import, on its first 1,000 runs) or not at all"
         " (the memory at the larger size), and says so",
     )
