@@ -377,7 +377,14 @@ class Bench:
             f" Django {django.get_version()}, {database}"
         )
         print(f"  database  {self.label}")
-        print(f"  sections  {', '.join(sections)}; sizes {self.sizes}")
+        sizes = self.sizes
+        print(f"  sections  {', '.join(sections)}")
+        print(
+            f"  sizes     pages {sizes.small:,} vs {sizes.large:,} runs, {self.repeat} requests"
+            f" each; export {sizes.export:,} runs (memory also at {sizes.large:,}); import"
+            f" {sizes.imported:,} runs; history {sizes.few_versions:,} vs"
+            f" {sizes.many_versions:,} versions; budget {self.budget:g} s"
+        )
         print(flush=True)
 
     def use(self, database):
