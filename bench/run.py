@@ -211,6 +211,7 @@ def main():
         django.setup()
         # Each skipped API endpoint would log its 404s; errors still show.
         logging.getLogger("django.request").setLevel(logging.ERROR)
+        logging.getLogger("axes").setLevel(logging.WARNING)  # the benchmark's own logins
         bench = Bench(label, urls, sizes, args)
         failed = bench.run(sections)
     return 1 if failed and args.strict else 0
