@@ -32,6 +32,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import os
 import platform
 import sqlite3
@@ -188,9 +189,10 @@ def main():
         "--budget",
         type=float,
         default=180,
-        help="seconds one export's memory trace or one import may take (180; 0: no limit):"
-        " a slower one is measured smaller (an import, on its first 1,000 runs) or not at all"
-        " (the memory at the larger size), and says so",
+        help="seconds one export's memory trace, one import or one page's requests may take"
+        " (180; 0: no limit): a slower import is measured on its first 1,000 runs, a slower"
+        " page fewer times, and an export's memory at the larger size not at all (a note says"
+        " so)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target does not hold")
     args = parser.parse_args()
@@ -455,20 +457,37 @@ class Bench:
         return len(queries), error
 
     def compare(self, comparisons):
-        """Time each comparison's two sides ({key: [Timing, Timing]}), alternating."""
-        for sides in comparisons.values():
+        """Time each comparison's two sides ({key: [Timing, Timing]}), alternating.
+
+        A comparison whose requests are so slow that `repeat` of them would take
+        more than the budget is timed fewer times (at least 3 each)."""
+        rounds = {}
+        for key, sides in comparisons.items():
+            slowest = 0
             for side in sides:
                 self.use(side.database)
                 for _ in range(2):  # warm the caches
+                    started = time.perf_counter()
                     side.error = self.fetch(*ready(side.request))
+                    slowest = max(slowest, time.perf_counter() - started)
                     if side.error:
                         break
                 if not side.error:
                     side.queries, side.error = self.count_queries(side.request)
+            affordable = self.repeat
+            if self.budget and slowest * 2 * self.repeat > self.budget:
+                affordable = max(3, int(self.budget / (2 * slowest)))
+                self.notes.append(
+                    f"{key}: {slowest:.1f} s a request; timed about {affordable} times at each"
+                    f" size, not {self.repeat} (--budget {self.budget:g} s)."
+                )
+            rounds[key] = math.ceil(affordable / self.block)
         live = {key: sides for key, sides in comparisons.items() if not any(s.error for s in sides)}
-        for _ in range(0, self.repeat, self.block):
+        for number in range(max(rounds.values(), default=0)):
             for which in (0, 1):
-                for sides in live.values():
+                for key, sides in live.items():
+                    if number >= rounds[key]:
+                        continue
                     side = sides[which]
                     self.use(side.database)
                     for _ in range(self.block):
