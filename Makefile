@@ -17,18 +17,22 @@ setup: $(VENV)/.installed
 lock:
 	scripts/bootstrap --lock $(LOCK_ARGS)
 
-## Set up everything and serve the dashboard on http://127.0.0.1:8000 (SQLite, DEBUG on).
+## Set up everything and serve the dashboard on http://127.0.0.1:8000 (SQLite, DEBUG on),
+## with a background worker beside it (scripts/with-worker).
 run: setup
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_admin
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-true} scripts/with-worker $(PY) manage.py db_worker -- \
+		$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Production: migrate, collect static files (whitenoise serves them), run gunicorn
-## with WEB_CONCURRENCY workers (4). Needs the production environment: README "Production".
+## with WEB_CONCURRENCY workers (4) and a background worker beside it. Needs the
+## production environment: README "Production".
 serve: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn --config gunicorn.conf.py
+	HOST=$(HOST) PORT=$(PORT) scripts/with-worker $(PY) manage.py db_worker -- \
+		$(VENV)/bin/gunicorn --config gunicorn.conf.py
 
 ## The whole test suite, browser tests included.
 test: setup

@@ -101,8 +101,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Take the write lock when a transaction starts, and wait for it: two
     # saves at once then queue instead of failing with "database is locked".
+    # Write-ahead logging: pages keep reading while a background import holds
+    # the write lock for its whole transaction (in SQLite's default journal a
+    # big transaction locks readers out once its changes spill to the file).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
     )
 # Each gunicorn worker keeps its connection between requests (0 closes it after
 # each one), checking it is still alive before reusing it.
@@ -301,3 +308,24 @@ TASKS = {
 CACHES = {
     "default": env.cache("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache' / 'taskadmin'}"),
 }
+
+# -- Files background work writes (exports, import reports), in the default
+# storage. Never served at a public URL: each downloads through its job's page,
+# which checks the login and the owner. Workers on other machines need the same
+# folder (a shared mount) or a shared storage backend.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+
+# Background work (tasks.jobs): jobs and their files are deleted this many days
+# after they finish (on each new job, and by `manage.py prune_jobs`); a running
+# job that reports no progress for this many minutes is shown as stopped (its
+# worker died), and one nobody picked up for this long says no worker runs.
+TASKADMIN_JOB_KEEP_DAYS = env.int("TASKADMIN_JOB_KEEP_DAYS", default=7)
+TASKADMIN_JOB_STALE_MINUTES = env.int("TASKADMIN_JOB_STALE_MINUTES", default=10)
+# What a request does at once; more goes to a background job. An import is
+# answered at once up to this many runs in a file of at most this many bytes
+# (checking and saving take milliseconds a run: 200 stay well inside a second);
+# an export of more runs than this is written by a job (a list page's worth
+# of runs, or a few thousand, streams in seconds).
+TASKADMIN_IMPORT_INLINE_RUNS = env.int("TASKADMIN_IMPORT_INLINE_RUNS", default=200)
+TASKADMIN_IMPORT_INLINE_BYTES = env.int("TASKADMIN_IMPORT_INLINE_BYTES", default=100_000)
+TASKADMIN_EXPORT_INLINE_RUNS = env.int("TASKADMIN_EXPORT_INLINE_RUNS", default=2_000)

@@ -4,14 +4,14 @@ from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from tasks import exporting, listing, querystrings, services
+from tasks import exporting, jobs, listing, querystrings, services
 from tasks.downloads import attachment
 from tasks.fields import DurationInput
 from tasks.forms import AdminTaskRunForm, TaskRunForm
@@ -289,6 +289,10 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         target = request.POST.get("target") or "latest"
         if target not in exporting.TARGETS:
             target = "latest"
+        # Many runs are written by a background job; its page offers the file.
+        job = jobs.enqueue_export(request.user, queryset, fmt, target)
+        if job is not None:
+            return HttpResponseRedirect(job.get_absolute_url())
         try:
             return attachment(*exporting.stream_runs(queryset, fmt, target))
         except exporting.ExportError as error:

@@ -1,7 +1,7 @@
 import re
 import unicodedata
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 # What may stay in a download's name: letters and digits of any script, and . _ -
@@ -36,6 +36,17 @@ def attachment(filename, content_type, content):
         # An iterator of text chunks (exporting.stream_runs): each is sent as
         # soon as it is made, so a long export never sits whole in memory.
         response = StreamingHttpResponse(content, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=safe_filename(filename)
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def file_attachment(filename, content_type, handle):
+    """A download of an open binary file (a job's result in storage), streamed in
+    blocks as FileResponse does; named and cached as `attachment` says."""
+    response = FileResponse(handle, content_type=content_type or "application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=safe_filename(filename)
     )

@@ -68,6 +68,8 @@ ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 # Several files uploaded at once travel (and wait in the stash) as a zip with
 # this comment, so their runs are named by the files' own names.
 BUNDLE_COMMENT = b"taskadmin: files uploaded together"
+# How often parse, preview and apply call their `progress(done, total)` callback.
+PROGRESS_EVERY = 250
 
 
 class ImportFailure(Exception):
@@ -100,12 +102,16 @@ class Batch:
     documents: list = field(default_factory=list)
     notices: list = field(default_factory=list)
     read_until: float | None = None  # the time.monotonic() its databases must be read by
+    # Called as progress(documents read, None) every PROGRESS_EVERY documents.
+    progress: object = field(default=None, repr=False, compare=False)
 
     def add(self, document):
         """Append `document`, refusing the file once it holds more than MAX_DOCUMENTS."""
         if len(self.documents) >= MAX_DOCUMENTS:
             raise ImportFailure(too_many_runs(self.name))
         self.documents.append(document)
+        if self.progress and len(self.documents) % PROGRESS_EVERY == 0:
+            self.progress(len(self.documents), None)
 
     def count(self, status):
         return sum(1 for doc in self.documents if doc.status == status)
@@ -157,9 +163,13 @@ def too_many_runs(name):
     )
 
 
-def parse(name, data):
-    """Read one file's bytes into a Batch of validated documents (no database access)."""
-    batch = Batch(name)
+def parse(name, data, progress=None):
+    """Read one file's bytes into a Batch of validated documents (no database access).
+
+    `progress(done, total)`, when given, is called every PROGRESS_EVERY documents
+    read, with `total` None (how many the file holds is known only at its end).
+    """
+    batch = Batch(name, progress=progress)
     if len(data) > max_bytes():
         raise ImportFailure(size_error(name, len(data)))
     if data.startswith(ZIP_MAGICS):
@@ -984,16 +994,21 @@ def _key(run):
     return json.dumps(config, sort_keys=True, ensure_ascii=False)
 
 
-def preview(batch):
+def preview(batch, progress=None):
     """Mark each valid document as new or identical to a saved run (or an earlier one),
-    and list the warnings saving each new one would ask about."""
+    and list the warnings saving each new one would ask about.
+
+    `progress(done, total)`, when given, is called every PROGRESS_EVERY valid documents.
+    """
     valid = [doc for doc in batch.documents if doc.run is not None]
     titles = {doc.run.task_title for doc in valid}
     seen = {}
     for run in TaskRun.objects.filter(task_title__in=titles).order_by("pk"):
         seen.setdefault(_key(run), run)
     names = set()
-    for doc in valid:
+    for done, doc in enumerate(valid):
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done, len(valid))
         key = _key(doc.run)
         doc.existing = seen.get(key)
         doc.status = IDENTICAL if key in seen else NEW
@@ -1013,36 +1028,43 @@ class ImportRefused(Exception):
 
     def __init__(self, batch, message=None):
         self.batch = batch
-        invalid = batch.count(INVALID)
-        super().__init__(
-            message
-            or f"Nothing imported: {invalid} run{'s are' if invalid != 1 else ' is'} invalid."
-            " Fix the file, or import only the valid runs."
-        )
+        super().__init__(message or invalid_message(batch.count(INVALID)))
 
 
-def apply(batch, *, only_valid=False, by=None, acknowledged=()):
+def invalid_message(invalid):
+    return (
+        f"Nothing imported: {invalid} run{'s are' if invalid != 1 else ' is'} invalid."
+        " Fix the file, or import only the valid runs."
+    )
+
+
+def unread_message(codes):
+    return f"Nothing imported: read the warnings and acknowledge each one ({', '.join(codes)})."
+
+
+def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
     """Save the new runs in one transaction; identical ones are skipped, not duplicated.
 
     `acknowledged` holds the warning codes the user has read; a new run with any
     other warning stops the whole import (ImportRefused), as the form would.
     Each run is saved through tasks.services, as every other path saves.
+    `progress(done, total)`, when given, is called as `preview` calls it, then
+    every PROGRESS_EVERY runs saved (total: the new runs).
     """
     with transaction.atomic():
-        preview(batch)
+        preview(batch, progress=progress)
         if batch.count(INVALID) and not only_valid:
             raise ImportRefused(batch)
         unread = batch.unread(acknowledged)
         if unread:
-            raise ImportRefused(
-                batch,
-                "Nothing imported: read the warnings and acknowledge each one"
-                f" ({', '.join(unread)}).",
-            )
+            raise ImportRefused(batch, unread_message(unread))
         created = []
+        new = batch.count(NEW)
         for doc in batch.documents:
             if doc.status != NEW:
                 continue
+            if progress and len(created) % PROGRESS_EVERY == 0:
+                progress(len(created), new)
             # Any failure here (a rule another save broke meanwhile, a
             # constraint) rolls the whole import back.
             try:

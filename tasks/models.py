@@ -1,5 +1,6 @@
 import copy
 import secrets
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -887,3 +888,71 @@ def _unstorable(value):
     except ValidationError:
         return True
     return False
+
+
+def _job_result_path(job, filename):
+    # One folder per job: its files go with it when it is pruned.
+    return f"jobs/{job.pk}/{filename}"
+
+
+class Job(models.Model):
+    """One piece of background work (tasks.jobs, tasks.background) and its outcome.
+
+    The row holds the final state; live progress (done, total, step) lives in
+    the cache while the work runs (tasks.jobs.progress), because an import
+    holds SQLite's write lock for its whole transaction. Only `owner` (or a
+    superuser) sees a job. Its result file sits in the default storage
+    (MEDIA_ROOT) and is served only through the job's download view.
+    """
+
+    class Kind(models.TextChoices):
+        IMPORT_PREVIEW = "import_preview", "Import preview"
+        IMPORT_APPLY = "import_apply", "Import"
+        EXPORT = "export", "Export"
+        MEPHISTO_SYNC = "mephisto_sync", "Mephisto sync"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    title = models.CharField(max_length=255, help_text="What the work is on, in words.")
+    params = models.JSONField(
+        default=dict, blank=True, help_text="The work's input (an upload's token, runs' ids)."
+    )
+    task_result_id = models.CharField(
+        max_length=64, blank=True, help_text="The django.tasks result id of the queued task."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(
+        default=dict, blank=True, help_text="Counts and the first rows of each kind."
+    )
+    error = models.TextField(blank=True, help_text="Why it failed, for people.")
+    result = models.FileField(upload_to=_job_result_path, blank=True, max_length=255)
+    result_name = models.CharField(
+        max_length=255, blank=True, help_text="The name the result downloads as."
+    )
+    result_type = models.CharField(max_length=100, blank=True, help_text="Its content type.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="job_owner_newest")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("tasks:job-detail", args=[self.pk])
+
+    @property
+    def done(self):
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

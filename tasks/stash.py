@@ -129,7 +129,7 @@ def get(owner, token):
     return upload
 
 
-def apply(upload, batch, *, by, only_valid=False, acknowledged=()):
+def apply(upload, batch, *, by, only_valid=False, acknowledged=(), progress=None):
     """Import `batch` (read from `upload`) once: returns importing.Result.
 
     The upload is claimed in the import's own transaction, by an UPDATE that
@@ -138,6 +138,7 @@ def apply(upload, batch, *, by, only_valid=False, acknowledged=()):
     (SQLite), then finds it applied and raises AlreadyApplied, importing
     nothing. A refused import (importing.ImportRefused) rolls the claim back
     with everything else, so the upload can be applied again once fixed.
+    `progress(done, total)` is passed on to importing.apply.
     """
     with transaction.atomic():
         now = timezone.now()
@@ -146,7 +147,9 @@ def apply(upload, batch, *, by, only_valid=False, acknowledged=()):
         ).update(applied_at=now)
         if claimed != 1:
             raise _why_not(upload)
-        result = importing.apply(batch, only_valid=only_valid, by=by, acknowledged=acknowledged)
+        result = importing.apply(
+            batch, only_valid=only_valid, by=by, acknowledged=acknowledged, progress=progress
+        )
         # The bytes are not needed any more; the row stays until it expires to
         # answer a repeated post.
         ImportUpload.objects.filter(pk=upload.pk).update(imported=len(result.created), data=b"")

@@ -30,4 +30,8 @@ urlpatterns = [
         name="run-history-field",
     ),
     path("runs/compare/", views.runs_compare, name="runs-compare"),
+    path("jobs/", views.job_list, name="job-list"),
+    path("jobs/<uuid:pk>/", views.job_detail, name="job-detail"),
+    path("jobs/<uuid:pk>/progress/", views.job_progress, name="job-progress"),
+    path("jobs/<uuid:pk>/download/", views.job_download, name="job-download"),
 ]

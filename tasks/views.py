@@ -2,19 +2,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from tasks import (
     costs,
     display,
     exporting,
     history,
+    import_report,
     importing,
+    jobs,
     listing,
     presets,
     preview,
@@ -23,9 +27,9 @@ from tasks import (
     services,
     stash,
 )
-from tasks.downloads import attachment
+from tasks.downloads import attachment, file_attachment
 from tasks.forms import ExportForm, ImportForm, TaskRunForm
-from tasks.models import EditConflict, ImportUpload, TaskRun
+from tasks.models import EditConflict, ImportUpload, Job, TaskRun
 from tasks.pagination import CappedPaginator
 
 
@@ -462,6 +466,9 @@ def runs_export(request, fmt=None):
     chosen, target = ExportForm(request.GET).choices()
     if fmt not in (None, *exporting.FORMATS):
         raise Http404("No such export format.")
+    job = jobs.enqueue_export(request.user, runs, fmt or chosen, target)
+    if job is not None:
+        return redirect(job)
     try:
         return attachment(*exporting.stream_runs(runs, fmt or chosen, target))
     except exporting.ExportError as error:
@@ -504,23 +511,27 @@ def run_import(request):
     if request.method == "POST" and form.is_valid():
         try:
             name, data = form.name_and_data()
-            batch = importing.preview(importing.parse(name, data))
+            batch = _parse_small(name, data)
             waiting = stash.put(request.user, name, data)
         except (importing.ImportFailure, stash.StashFull) as error:
             form.add_error("file", str(error))
         else:
-            return _render_preview(request, batch, waiting)
+            if batch is None:
+                return redirect(_preview_job(request, waiting))
+            return _render_preview(request, importing.preview(batch), waiting)
     elif request.method == "GET" and "token" in request.GET:
         # An earlier upload, opened again from the list of waiting ones.
         try:
             waiting = _get_upload(request, request.GET["token"])
-            batch = importing.preview(importing.parse(waiting.name, bytes(waiting.data)))
+            batch = _parse_small(waiting.name, bytes(waiting.data))
         except stash.AlreadyApplied as error:
             return _already_applied(request, error)
         except (stash.UploadGone, importing.ImportFailure) as error:
             messages.error(request, str(error))
             return redirect("tasks:run-import")
-        return _render_preview(request, batch, waiting)
+        if batch is None:
+            return redirect(_preview_job(request, waiting))
+        return _render_preview(request, importing.preview(batch), waiting)
     return render(
         request,
         "tasks/run_import.html",
@@ -532,6 +543,55 @@ def run_import(request):
     )
 
 
+class _TooBigForARequest(Exception):
+    pass
+
+
+def _parse_small(name, data):
+    """The Batch of a small upload (at most TASKADMIN_IMPORT_INLINE_BYTES and
+    TASKADMIN_IMPORT_INLINE_RUNS runs), read here; None for a larger one, which a
+    background job reads. Raises importing.ImportFailure as importing.parse does."""
+    most = settings.TASKADMIN_IMPORT_INLINE_RUNS
+    if len(data) > importing.max_bytes():
+        # Refused at once, as it always was, rather than kept for a job to refuse.
+        raise importing.ImportFailure(importing.size_error(name, len(data)))
+    if len(data) > settings.TASKADMIN_IMPORT_INLINE_BYTES:
+        return None
+
+    def budget(done, total):
+        # Stop reading as soon as the file turns out to be large.
+        if done > most:
+            raise _TooBigForARequest
+
+    try:
+        batch = importing.parse(name, data, progress=budget)
+    except _TooBigForARequest:
+        return None
+    return batch if len(batch.documents) <= most else None
+
+
+def _preview_job(request, upload):
+    """The background preview of a large upload: the one already made or under way,
+    else a new one."""
+    found = _preview_job_of(request.user, upload.token)
+    if found is not None and found.status != Job.Status.FAILED:
+        return found
+    return jobs.enqueue(
+        Job.Kind.IMPORT_PREVIEW,
+        owner=request.user,
+        title=f"Preview of {upload.name}",
+        params={"token": upload.token},
+    )
+
+
+def _preview_job_of(user, token):
+    return (
+        Job.objects.filter(owner=user, kind=Job.Kind.IMPORT_PREVIEW, params__token=token)
+        .defer("params")
+        .first()
+    )
+
+
 def _render_preview(request, batch, upload, ticked=()):
     return render(
         request,
@@ -539,10 +599,8 @@ def _render_preview(request, batch, upload, ticked=()):
         {
             "batch": batch,
             "token": upload.token,
+            "preview": import_report.summary(batch, token=upload.token, rows=None),
             "ticked": set(ticked),
-            "new": batch.count(importing.NEW),
-            "identical": batch.count(importing.IDENTICAL),
-            "invalid": batch.count(importing.INVALID),
         },
     )
 
@@ -551,16 +609,16 @@ def _render_preview(request, batch, upload, ticked=()):
 @permission_required(["tasks.view_taskrun", "tasks.add_taskrun"], raise_exception=True)
 @require_POST
 def run_import_apply(request):
+    only_valid = request.POST.get("mode") == "valid"
+    acknowledged = request.POST.getlist("acknowledge")
     try:
         upload = _get_upload(request, request.POST.get("token", ""))
         name = upload.name
-        batch = importing.parse(name, bytes(upload.data))
+        batch = _parse_small(name, bytes(upload.data))
+        if batch is None:
+            return _apply_in_background(request, upload, only_valid, acknowledged)
         result = stash.apply(
-            upload,
-            batch,
-            only_valid=request.POST.get("mode") == "valid",
-            by=request.user,
-            acknowledged=request.POST.getlist("acknowledge"),
+            upload, batch, only_valid=only_valid, by=request.user, acknowledged=acknowledged
         )
     except stash.AlreadyApplied as error:
         return _already_applied(request, error)
@@ -583,6 +641,31 @@ def run_import_apply(request):
     return redirect("tasks:run-list")
 
 
+def _apply_in_background(request, upload, only_valid, acknowledged):
+    """Queue the import of a large upload, after checking what its preview found
+    (invalid runs, unread warnings) so a refusal comes at once, not after a wait."""
+    preview = _preview_job_of(request.user, upload.token)
+    if preview is not None and preview.status == Job.Status.SUCCEEDED:
+        refusal = import_report.refusal(
+            preview.summary, only_valid=only_valid, acknowledged=acknowledged
+        )
+        if refusal:
+            messages.error(request, refusal)
+            return _render_job(request, preview, ticked=acknowledged)
+    job = jobs.enqueue(
+        Job.Kind.IMPORT_APPLY,
+        owner=request.user,
+        title=f"Import of {upload.name}",
+        params={
+            "token": upload.token,
+            "only_valid": only_valid,
+            "acknowledged": acknowledged,
+            "preview": str(preview.pk) if preview else None,
+        },
+    )
+    return redirect(job)
+
+
 @login_required
 @permission_required(["tasks.view_taskrun", "tasks.add_taskrun"], raise_exception=True)
 @require_POST
@@ -595,6 +678,78 @@ def run_import_discard(request):
         stash.discard(upload)
         messages.success(request, f"Discarded {upload.name}; nothing was imported from it.")
     return redirect("tasks:run-import")
+
+
+# -- Background work: each person's jobs, their progress and results -------------------
+
+
+def _get_job(request, pk):
+    """The job `pk` if it is the user's (or the user is a superuser); else 404."""
+    job = get_object_or_404(Job.objects.defer("params"), pk=pk)
+    if job.owner_id != request.user.pk and not request.user.is_superuser:
+        raise Http404("No such job.")
+    return job
+
+
+def _job_context(job):
+    last = jobs.progress(job) if not job.done else None
+    return {
+        "job": job,
+        "progress": last,
+        "stalled": jobs.is_stalled(job, last),
+        "unclaimed": jobs.is_unclaimed(job),
+        "stale_minutes": settings.TASKADMIN_JOB_STALE_MINUTES,
+    }
+
+
+def _render_job(request, job, ticked=()):
+    context = _job_context(job)
+    if job.kind == Job.Kind.IMPORT_PREVIEW and job.status == Job.Status.SUCCEEDED:
+        context.update(preview=job.summary, ticked=set(ticked))
+    return render(request, "tasks/job_detail.html", context)
+
+
+@login_required
+def job_list(request):
+    """The user's background work, newest first."""
+    page = Paginator(
+        Job.objects.filter(owner=request.user).defer("params", "summary"),
+        settings.TASKADMIN_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tasks/job_list.html",
+        {"page": page, "keep_days": settings.TASKADMIN_JOB_KEEP_DAYS},
+    )
+
+
+@login_required
+def job_detail(request, pk):
+    return _render_job(request, _get_job(request, pk))
+
+
+@login_required
+def job_progress(request, pk):
+    """The job page's progress, polled every second while the work runs; once it
+    has ended, htmx is told to load the whole page again to show the result."""
+    job = _get_job(request, pk)
+    if job.done and request.headers.get("HX-Request"):
+        return HttpResponseClientRefresh()
+    return render(request, "tasks/_job_progress.html", _job_context(job))
+
+
+@login_required
+@permission_required("tasks.view_taskrun", raise_exception=True)
+def job_download(request, pk):
+    """The job's result file (an export, an import report), streamed from storage."""
+    job = _get_job(request, pk)
+    if job.status != Job.Status.SUCCEEDED or not job.result:
+        raise Http404("This job has no file to download.")
+    try:
+        handle = job.result.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is gone; start the work again.") from None
+    return file_attachment(job.result_name, job.result_type, handle)
 
 
 def _list_url(request):

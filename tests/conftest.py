@@ -5,8 +5,38 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.tasks import task_backends
+from django.utils.connection import Local
 
 from tasks.models import TaskRun
+
+
+@receiver(setting_changed)
+def _reload_task_backends(setting, **kwargs):
+    # Django forgets its cached caches and storages when a test changes their
+    # settings, but not its task backends: a test that switches TASKS to the
+    # database backend would still queue on the immediate one.
+    if setting == "TASKS":
+        task_backends.__dict__.pop("settings", None)
+        task_backends._connections = Local(task_backends.thread_critical)
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Queue background work in the database, as the site does (tests/settings.py
+    runs it at once instead); tests/worker.py starts a real worker for it."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path):
+    """Files background jobs write go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
 
 VALID_RUN = {
     "task_title": "Label the pictures",

@@ -15,6 +15,7 @@ def every_page(run, other, user):
         ("history", reverse("tasks:run-history", args=[run.pk])),
         ("compare", reverse("tasks:runs-compare") + f"?pk={run.pk}&pk={other.pk}"),
         ("import", reverse("tasks:run-import")),
+        ("background work", reverse("tasks:job-list")),
         ("password change", reverse("password_change")),
         ("admin index", reverse("admin:index")),
         ("admin changelist", reverse("admin:tasks_taskrun_changelist")),

@@ -20,3 +20,20 @@ STORAGES = {
 # requests test what they should.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".pytest-db.sqlite3")}  # noqa: F405
+
+# Background work runs at once, inside the request that queues it (Django's
+# ImmediateBackend): views that queue a job can be tested synchronously, and
+# each test sees the job's outcome as soon as the request returns. Tests about
+# the queue itself switch to the real django-tasks-db backend (the `settings`
+# fixture; tests/conftest.py makes django.tasks notice) and run a real
+# `manage.py db_worker` against this file database.
+TASKS = {
+    "default": {
+        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+# Job result files: each test gets a temporary folder (tests/conftest.py); this
+# is only the fallback outside a test.
+MEDIA_ROOT = BASE_DIR / ".pytest-media"  # noqa: F405

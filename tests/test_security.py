@@ -71,6 +71,7 @@ def test_every_page_and_download_sends_an_anonymous_visitor_to_the_login_page(
 ):
     run = make_run()
     url = "/" + re.sub(r"<int:\w+>", str(run.pk), route)
+    url = re.sub(r"<uuid:\w+>", "0b5e2c1a-6f4d-4b8e-9c3a-2d7f1e0a9b64", url)  # a job's id
 
     response = getattr(client, method)(url, {"scope": "all"} if method == "get" else {})
 

@@ -7,6 +7,7 @@ is checked against the URL configuration, so a new route must be listed here.
 """
 
 import json
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,7 +15,7 @@ from django.db.models.signals import pre_delete, pre_save
 from django.urls import get_resolver, reverse
 
 from tasks import services
-from tasks.models import TaskRun
+from tasks.models import Job, TaskRun
 from tests.conftest import form_data
 
 CHANGELIST = reverse("admin:tasks_taskrun_changelist")
@@ -67,6 +68,29 @@ def _import(client, draft, launched):
     )
     token = preview.context["token"] if preview.context and "token" in preview.context else "x"
     return client.post(reverse("tasks:run-import-apply"), {"token": token, "mode": "all"})
+
+
+IMPORTED = {"task_title": "Imported", "task_description": "D", "task_reward": 1, "task_tags": "t"}
+
+
+def _import_in_the_background(client, draft, launched):
+    """An upload too large to answer at once: its preview and its import are jobs."""
+    lines = "\n".join(json.dumps({**IMPORTED, "task_title": f"Imported {n}"}) for n in range(250))
+    client.post(
+        reverse("tasks:run-import"), {"file": SimpleUploadedFile("r.jsonl", lines.encode())}
+    )
+    job = Job.objects.filter(kind=Job.Kind.IMPORT_PREVIEW).first()
+    token = job.params["token"] if job else "x"
+    return client.post(reverse("tasks:run-import-apply"), {"token": token, "mode": "all"})
+
+
+def _job_page(name):
+    """A job's page: it only shows, so a POST must change nothing either."""
+
+    def post(client, draft, launched):
+        return client.post(reverse(name, args=[uuid.uuid4()]), {"task_title": "Changed"})
+
+    return post
 
 
 def _action(name, **extra):
@@ -125,6 +149,7 @@ ROUTES = {
         False,
     ),
     "tasks:run-import-apply": (_import, True),
+    "tasks:run-import-apply in the background": (_import_in_the_background, True),
     # Discarding an upload waiting for its import changes no run.
     "tasks:run-import-discard": (
         lambda c, d, lr: c.post(reverse("tasks:run-import-discard"), {"token": "x"}),
@@ -156,6 +181,10 @@ ROUTES = {
         False,
     ),
     "tasks:runs-compare": (_get_only("tasks:runs-compare"), False),
+    "tasks:job-list": (_get_only("tasks:job-list"), False),
+    "tasks:job-detail": (_job_page("tasks:job-detail"), False),
+    "tasks:job-progress": (_job_page("tasks:job-progress"), False),
+    "tasks:job-download": (_job_page("tasks:job-download"), False),
     "admin:tasks_taskrun_add": (
         lambda c, d, lr: c.post(
             reverse("admin:tasks_taskrun_add"), form_data(task_title="Admin new", _save="")

@@ -1,0 +1,115 @@
+"""The background tasks (Django's Tasks framework; `manage.py db_worker` runs them).
+
+Each takes a tasks.models.Job's id and does its work through tasks.jobs.run,
+which records the outcome on the Job; tasks.jobs.enqueue queues them. The work
+itself is the same code the request path calls (importing, stash, exporting).
+"""
+
+from django.tasks import task
+
+from tasks import exporting, import_report, importing, jobs, stash
+from tasks.models import Job, TaskRun
+
+# Failures whose message is written for people; anything else is a server error.
+IMPORT_FAILURES = (
+    importing.ImportFailure,
+    importing.ImportRefused,
+    stash.UploadGone,
+    stash.AlreadyApplied,
+)
+
+
+@task()
+def import_preview(job_id):
+    """Read an upload waiting in the stash (params: token) and preview it: the summary
+    (tasks.import_report.summary) on the job, the whole report as its result file."""
+    jobs.run(job_id, _preview, expected=IMPORT_FAILURES)
+
+
+def _preview(job, report):
+    upload = stash.get(job.owner, job.params["token"])
+    report.step("Reading the file")
+    try:
+        batch = importing.parse(upload.name, bytes(upload.data), progress=report)
+    except importing.ImportFailure:
+        # As at once for a small file: one that cannot be read does not wait.
+        stash.discard(upload)
+        raise
+    report.step("Comparing with saved runs", len(batch.documents))
+    importing.preview(batch, progress=report)
+    report.step("Writing the report", len(batch.documents))
+    jobs.save_result(
+        job,
+        import_report.report_name(batch),
+        "application/jsonl",
+        import_report.report_lines(batch),
+    )
+    return import_report.summary(batch, token=upload.token)
+
+
+@task()
+def import_apply(job_id):
+    """Import an upload (params: token, only_valid, acknowledged) in one transaction,
+    as the import page's button does; the summary holds the counts and the first runs."""
+    jobs.run(job_id, _apply, expected=IMPORT_FAILURES)
+
+
+def _apply(job, report):
+    upload = stash.get(job.owner, job.params["token"])
+    report.step("Reading the file")
+    batch = importing.parse(upload.name, bytes(upload.data), progress=report)
+    report.step("Checking, then saving the runs (all at once at the end)")
+    result = stash.apply(
+        upload,
+        batch,
+        by=job.owner,
+        only_valid=job.params.get("only_valid", False),
+        acknowledged=job.params.get("acknowledged", []),
+        progress=report,
+    )
+    return {
+        "name": upload.name,
+        "imported": len(result.created),
+        "identical": result.identical,
+        "invalid": result.invalid,
+        "first": [
+            {"pk": run.pk, "title": run.task_title}
+            for run in result.created[: import_report.PAGE_ROWS]
+        ],
+    }
+
+
+@task()
+def export(job_id):
+    """Export runs (params: pks in order, fmt, target) into the job's result file."""
+    jobs.run(job_id, _export, expected=(exporting.ExportError,))
+
+
+def _export(job, report):
+    pks, fmt, target = job.params["pks"], job.params["fmt"], job.params["target"]
+    report.step("Writing the runs", len(pks))
+    filename, content_type, content = exporting.stream_runs(
+        _runs_in_order(pks, report), fmt, target
+    )
+    jobs.save_result(job, filename, content_type, content)
+    return {"runs": len(pks), "format": fmt, "target": target}
+
+
+def _runs_in_order(pks, report):
+    """The runs of `pks`, in that order, read EXPORT_CHUNK_SIZE at a time (a run
+    deleted since is left out); reports how many were handed on."""
+    size = exporting.EXPORT_CHUNK_SIZE
+    for start in range(0, len(pks), size):
+        chunk = pks[start : start + size]
+        found = TaskRun.objects.in_bulk(chunk)
+        for pk in chunk:
+            if pk in found:
+                yield found[pk]
+        report(min(start + size, len(pks)), len(pks))
+
+
+TASK_OF_KIND = {
+    Job.Kind.IMPORT_PREVIEW: import_preview,
+    Job.Kind.IMPORT_APPLY: import_apply,
+    Job.Kind.EXPORT: export,
+}
