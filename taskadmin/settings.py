@@ -288,6 +288,15 @@ TASKADMIN_IMPORT_PENDING_MAX_BYTES = env.int(
 )
 TASKADMIN_IMPORT_EXPIRY_HOURS = env.int("TASKADMIN_IMPORT_EXPIRY_HOURS", default=24)
 
+# -- Sync from Mephisto (tasks/mephisto_sync.py, README "Syncing with Mephisto").
+# MEPHISTO_DATABASE: the path of Mephisto's database.db, on a server that can read
+# Mephisto's data directory; `manage.py sync_mephisto` without a path reads it, and
+# the sync page offers it. Only ever read (copied page by page first).
+MEPHISTO_DATABASE = env.str("MEPHISTO_DATABASE", default="")
+# The largest database.db the sync page accepts as an upload. It is synced while
+# the request waits: bigger ones are for `manage.py sync_mephisto` on the server.
+TASKADMIN_SYNC_MAX_BYTES = env.int("TASKADMIN_SYNC_MAX_BYTES", default=50_000_000)
+
 # -- Background work (Django's Tasks framework). Long imports, exports and syncs
 # are queued in the database itself (django-tasks-db: SQLite or PostgreSQL, the
 # same DATABASE_URL) and run by `manage.py db_worker`, which `make run` and
@@ -307,6 +316,61 @@ TASKS = {
 # several machines set CACHE_URL to a shared cache (redis://host:6379/1).
 CACHES = {
     "default": env.cache("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache' / 'taskadmin'}"),
+}
+
+# -- The API (/api/): Django REST framework, described by drf-spectacular --------------
+# A personal token (Authorization: Bearer ...) or the browser's session (whose
+# writes need the CSRF token, as every form does). What a user may do is their
+# model permissions on task runs, exactly as in the dashboard.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials is told 401 with
+        # WWW-Authenticate: Bearer rather than a bare 403.
+        "tasks.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["tasks.api.permissions.TaskRunPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("TASKADMIN_API_ANON_RATE", default="60/minute"),
+        "user": env.str("TASKADMIN_API_USER_RATE", default="1200/minute"),
+    },
+    # Throttles count by the connection's address, never by X-Forwarded-For.
+    "NUM_PROXIES": 0,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Non-ASCII as \u escapes: a lone surrogate echoed in a message stays valid JSON
+    # instead of failing to encode.
+    "UNICODE_JSON": False,
+    "DEFAULT_PARSER_CLASSES": ["tasks.api.parsers.StrictJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Failed token attempts from one address, before it is refused with 429 for the
+# login's cool-off time: the same limits as the login page (AXES_*).
+TASKADMIN_API_TOKEN_FAILURE_LIMIT = env.int(
+    "TASKADMIN_API_TOKEN_FAILURE_LIMIT", default=AXES_FAILURE_LIMIT
+)
+TASKADMIN_API_MAX_PAGE_SIZE = 100
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Taskadmin API",
+    "DESCRIPTION": (
+        "Mephisto task-run configs: list, read, write, launch, export and import them."
+        " Authenticate with a personal token (Authorization: Bearer ...) made on"
+        " /accounts/tokens/, or with the browser's session."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files come from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge fetched from validator.swagger.io: the page asks nothing outside.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # -- Files background work writes (exports, import reports), in the default

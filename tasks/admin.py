@@ -6,6 +6,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -15,7 +16,7 @@ from tasks import exporting, jobs, listing, querystrings, services
 from tasks.downloads import attachment
 from tasks.fields import DurationInput
 from tasks.forms import AdminTaskRunForm, TaskRunForm
-from tasks.models import EditConflict, TaskRun
+from tasks.models import EditConflict, MephistoProgress, TaskRun
 from tasks.pagination import CappedPaginator
 
 BOOKKEEPING = (
@@ -65,6 +66,7 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         "provider_badge",
         "status",
         "cloned_from_link",
+        "mephisto_progress_column",
         "created_at",
     )
     list_display_links = ("task_title",)
@@ -75,7 +77,7 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     # date hierarchy, would read the whole table on each page load.
     list_filter = ("status", "provider", "force_rebuild", "resume_incomplete_run", "created_at")
     search_fields = ("task_title", "task_name", "task_tags")
-    list_select_related = ("cloned_from",)
+    list_select_related = ("cloned_from", "mephisto_progress")
     # Count the matching runs up to a cap, once: no COUNT(*) of the whole table.
     paginator = CappedPaginator
     show_full_result_count = False
@@ -90,11 +92,20 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         "export_overrides",
         "mark_launched",
         "archive_selected",
+        "unlink_mephisto",
     )
     action_form = TaskRunActionForm
     # Adds an "Import task runs" button, leading to the import page.
     change_list_template = "admin/tasks/taskrun/change_list.html"
     history_list_display = ("version", "history_change_reason")
+
+    @admin.display(description="In Mephisto")
+    def mephisto_progress_column(self, run):
+        try:
+            progress = run.mephisto_progress
+        except MephistoProgress.DoesNotExist:
+            return "—"
+        return render_to_string("tasks/_progress_cell.html", {"progress": progress})
 
     @admin.display(description="Reward", ordering="task_reward")
     def reward(self, run):
@@ -324,6 +335,12 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             ),
         )
 
+    @admin.action(description="Unlink from Mephisto (the match was wrong)", permissions=["change"])
+    def unlink_mephisto(self, request, queryset):
+        self._change_status(
+            request, queryset, lambda run: services.run_unlink(run, by=request.user, via="admin")
+        )
+
     @admin.action(description="Archive selected task runs", permissions=["change"])
     def archive_selected(self, request, queryset):
         self._change_status(
@@ -370,3 +387,7 @@ def _acknowledged_per_run(request):
         and key.removeprefix("acknowledge-").isascii()
         and key.removeprefix("acknowledge-").isdigit()
     }
+
+
+# API tokens (tasks/api/admin.py): registered here, where the admin looks.
+from tasks.api import admin as api_admin  # noqa: E402, F401

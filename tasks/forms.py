@@ -4,10 +4,20 @@ from crispy_forms.bootstrap import PrependedText
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from tasks import costs, exporting, importing, launch_args, money, rules, services
+from tasks import (
+    costs,
+    exporting,
+    importing,
+    launch_args,
+    mephisto_sync,
+    money,
+    rules,
+    services,
+)
 from tasks.conflicts import Conflict
 from tasks.fields import (
     AmountField,
@@ -562,3 +572,19 @@ class ImportForm(forms.Form):
         uploads = self.cleaned_data["file"]
         files = [(upload.name, upload.read()) for upload in uploads]
         return files[0] if len(files) == 1 else importing.bundle(files)
+
+
+class MephistoSyncForm(forms.Form):
+    database = forms.FileField(
+        label="Mephisto's database.db",
+        help_text=(
+            "The file Mephisto keeps its task runs, units and workers in (its data"
+            " directory's database.db). It is only read."
+        ),
+    )
+
+    def clean_database(self):
+        upload = self.cleaned_data["database"]
+        if upload.size > settings.TASKADMIN_SYNC_MAX_BYTES:
+            raise forms.ValidationError(mephisto_sync.upload_size_error(upload.name, upload.size))
+        return upload

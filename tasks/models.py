@@ -538,6 +538,9 @@ class TaskRun(models.Model):
             models.Index(fields=["task_title", "id"], name="taskrun_title_id"),
             models.Index(fields=["task_name", "id"], name="taskrun_name_id"),
             models.Index(fields=["task_reward", "id"], name="taskrun_reward_id"),
+            # The API's provider filter, in the default order: without it a
+            # provider that few runs have is looked for in every row.
+            models.Index(fields=["provider", "created_at", "id"], name="taskrun_provider_created"),
         ]
         constraints = [
             # Backstops for the field validators, which carry the messages.
@@ -888,6 +891,141 @@ def _unstorable(value):
     except ValidationError:
         return True
     return False
+
+
+class MephistoProgress(models.Model):
+    """What Mephisto's database said about a linked run at the last sync.
+
+    One per run linked to a Mephisto task run (its `mephisto_task_run_id`),
+    written by tasks.mephisto_sync only: units by status, workers and money, and
+    a short series for the chart. The figures are Mephisto's; the estimate they
+    are compared with is the run's own (tasks.costs).
+    """
+
+    class Link(models.TextChoices):
+        LAUNCHED = "launched", "a draft the sync marked as launched"
+        MARKED = "marked", "a run marked as launched by hand, given its id by the sync"
+        IMPORTED = "imported", "imported by the sync (it matched no run)"
+        TYPED = "typed", "linked by hand (its Mephisto id typed in)"
+
+    run = models.OneToOneField(
+        TaskRun, on_delete=models.CASCADE, primary_key=True, related_name="mephisto_progress"
+    )
+    link = models.CharField(
+        max_length=10,
+        choices=Link.choices,
+        help_text="How the run came to be linked: unlinking undoes what the sync did.",
+    )
+    provider = models.CharField(
+        max_length=50, blank=True, help_text="The provider_type Mephisto ran it on."
+    )
+    units_by_status = models.JSONField(
+        default=dict, help_text='Mephisto\'s units of the run by status: {"accepted": 12, ...}.'
+    )
+    units = models.PositiveIntegerField(default=0, help_text="All of the run's units.")
+    finished = models.PositiveIntegerField(
+        default=0,
+        help_text="Units a worker finished: completed, accepted, rejected or soft-rejected.",
+    )
+    workers = models.PositiveIntegerField(
+        default=0, help_text="Distinct workers who took one of the run's units."
+    )
+    rewards = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        help_text=(
+            "Rewards of the units Mephisto counts as spent budget (launched, assigned,"
+            " completed, accepted, soft-rejected), in the provider's currency."
+        ),
+    )
+    fee = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, help_text="The provider's fee on them."
+    )
+    spent = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, help_text="Rewards plus fee."
+    )
+    series = models.JSONField(
+        default=list,
+        help_text=(
+            "[[ISO time, units finished, money spent], ...]: at most a few dozen points,"
+            " cumulative, for the chart."
+        ),
+    )
+    source = models.CharField(max_length=255, help_text="The database it was read from.")
+    synced_at = models.DateTimeField(help_text="When the figures were read.")
+
+    class Meta:
+        verbose_name_plural = "Mephisto progress"
+
+    def __str__(self):
+        return f"Mephisto progress of run #{self.run_id}"
+
+    @property
+    def estimate(self):
+        from tasks import costs
+
+        return costs.estimate(self.run)
+
+    @property
+    def currency(self):
+        return money.currency_symbol(self.run.provider or self.provider)
+
+    @property
+    def over_estimate(self):
+        """True when the money spent passes the run's estimate (False without one)."""
+        estimate = self.estimate
+        return estimate is not None and self.spent > estimate.total
+
+
+class MephistoUnlink(models.Model):
+    """A link a person undid: the sync never links this pair again."""
+
+    run = models.ForeignKey(TaskRun, on_delete=models.CASCADE, related_name="mephisto_unlinks")
+    mephisto_task_run_id = models.CharField(max_length=64)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["mephisto_task_run_id"], name="mephistounlink_id")]
+
+    def __str__(self):
+        return f"run #{self.run_id} is not Mephisto run {self.mephisto_task_run_id}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: its owner's model permissions, for scripts.
+
+    The secret is shown once, when the token is made (tasks.api.tokens.issue),
+    and only its SHA-256 is kept: the random part carries 256 bits, so a plain
+    hash is as strong as a slow one and costs nothing per request. The short
+    `prefix` in front of it finds the row; the hash is then compared.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(
+        max_length=100, help_text="What the token is for, such as the machine or script using it."
+    )
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField("SHA-256 of the secret", max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
 
 
 def _job_result_path(job, filename):

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from tasks import rules
 from tasks.history import config_of
-from tasks.models import EditConflict, TaskRun
+from tasks.models import EditConflict, MephistoProgress, MephistoUnlink, TaskRun
 
 __all__ = [
     "EditConflict",
@@ -35,9 +35,11 @@ __all__ = [
     "run_clone_many",
     "run_delete",
     "run_launch",
+    "run_link",
     "run_revert",
     "run_save",
     "run_unarchive",
+    "run_unlink",
     "warnings_for",
 ]
 
@@ -186,29 +188,98 @@ def run_revert(run, record, *, by, acknowledged=()):
     )
 
 
-def run_launch(run, *, by, mephisto_task_run_id="", acknowledged=()):
+def run_launch(
+    run,
+    *,
+    by,
+    mephisto_task_run_id="",
+    acknowledged=(),
+    launched_at=None,
+    mephisto_created_at=None,
+    via="status: launched",
+):
     """Mark a draft as launched (with Mephisto's task run id, if known).
 
     From then on its config is read-only. The config is checked as a save
     would check it; warnings read when it was last saved count as read, since
-    the config has not changed since. Raises ValidationError (not a draft, a
-    rule broken, a bad id), UnreadWarnings or EditConflict.
+    the config has not changed since. `launched_at` defaults to now; the sync
+    gives Mephisto's creation time (also kept as `mephisto_created_at`).
+    Raises ValidationError (not a draft, a rule broken, a bad id),
+    UnreadWarnings or EditConflict.
     """
     if run.status != TaskRun.Status.DRAFT:
         raise ValidationError("Only a draft can be marked as launched.")
     run.status = TaskRun.Status.LAUNCHED
-    run.launched_at = timezone.now()
+    run.launched_at = launched_at or timezone.now()
     run.mephisto_task_run_id = mephisto_task_run_id
+    run.mephisto_created_at = mephisto_created_at
     try:
         return run_save(
             run,
             by=by,
-            via="status: launched",
+            via=via,
             acknowledged={*acknowledged, *run.acknowledged_warnings},
         )
     except (ValidationError, UnreadWarnings):
         run.status, run.launched_at, run.mephisto_task_run_id = TaskRun.Status.DRAFT, None, ""
+        run.mephisto_created_at = None
         raise
+
+
+def run_link(run, *, by, mephisto_task_run_id, mephisto_created_at, via):
+    """Record that Mephisto's task run `mephisto_task_run_id` was launched from `run`.
+
+    A draft is marked as launched at Mephisto's creation time (run_launch); its
+    warnings count as read, since Mephisto has launched it whatever they say. A
+    run already marked as launched by hand, without an id, is given the id.
+    Returns MephistoProgress.Link.LAUNCHED or .MARKED. Raises ValidationError
+    for a run linked already, archived, or whose config breaks a rule.
+    """
+    if run.mephisto_task_run_id:
+        raise ValidationError(
+            f"This run is linked already, to Mephisto run {run.mephisto_task_run_id}."
+        )
+    if run.status == TaskRun.Status.DRAFT:
+        run_launch(
+            run,
+            by=by,
+            mephisto_task_run_id=mephisto_task_run_id,
+            acknowledged=[warning.code for warning in warnings_for(run)],
+            launched_at=mephisto_created_at,
+            mephisto_created_at=mephisto_created_at,
+            via=via,
+        )
+        return MephistoProgress.Link.LAUNCHED
+    if run.status != TaskRun.Status.LAUNCHED:
+        raise ValidationError("Only a draft or a launched run can be linked to a Mephisto run.")
+    run.mephisto_task_run_id = mephisto_task_run_id
+    run.mephisto_created_at = mephisto_created_at
+    # No rule is checked: the config is what was launched, and only the id changes.
+    _record(run, by=by, via=via)
+    return MephistoProgress.Link.MARKED
+
+
+def run_unlink(run, *, by, via="browser"):
+    """Undo a link the sync made (or a typed id): the run forgets its Mephisto run.
+
+    A draft the sync marked as launched is a draft again; any other run stays
+    launched, without an id. The pair is remembered (MephistoUnlink) so no later
+    sync links it again, the progress read for it is dropped, and the history
+    records the change. Raises ValidationError when the run is not linked.
+    """
+    task_run_id = run.mephisto_task_run_id
+    if not task_run_id:
+        raise ValidationError("This run is not linked to a Mephisto run.")
+    progress = MephistoProgress.objects.filter(run=run).first()
+    with transaction.atomic():
+        MephistoUnlink.objects.create(run=run, mephisto_task_run_id=task_run_id, by=by)
+        if progress is not None:
+            if progress.link == MephistoProgress.Link.LAUNCHED:
+                run.status, run.launched_at = TaskRun.Status.DRAFT, None
+            progress.delete()
+        run.mephisto_task_run_id, run.mephisto_created_at = "", None
+        _record(run, by=by, via=f"{via}: unlinked from Mephisto run {task_run_id}")
+    return run
 
 
 def run_archive(run, *, by):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from tasks import (
+    charts,
     costs,
     display,
     exporting,
@@ -20,6 +21,7 @@ from tasks import (
     importing,
     jobs,
     listing,
+    mephisto_sync,
     presets,
     preview,
     querystrings,
@@ -28,14 +30,17 @@ from tasks import (
     stash,
 )
 from tasks.downloads import attachment, file_attachment
-from tasks.forms import ExportForm, ImportForm, TaskRunForm
+from tasks.forms import ExportForm, ImportForm, MephistoSyncForm, TaskRunForm
 from tasks.models import EditConflict, ImportUpload, Job, TaskRun
 from tasks.pagination import CappedPaginator
 
 
 def _get_run(pk):
     return get_object_or_404(
-        TaskRun.objects.select_related("cloned_from", "created_by", "updated_by"), pk=pk
+        TaskRun.objects.select_related(
+            "cloned_from", "created_by", "updated_by", "mephisto_progress"
+        ),
+        pk=pk,
     )
 
 
@@ -81,9 +86,12 @@ def run_detail(request, pk):
             "groups": display.config_groups(run),
             "recent_versions": history.versions(run)[:5],
             "estimate": costs.estimate(run),
+            "progress": mephisto_sync.progress_of(run),
+            "chart": charts.progress_chart(mephisto_sync.progress_of(run)),
             "config_json": exporting.dumps(exporting.run_to_config(run)),
             "overrides": _overrides(run),
             "export_form": ExportForm(),
+            "api_url": request.build_absolute_uri(reverse("api:run-detail", args=[run.pk])),
         },
     )
 
@@ -298,6 +306,78 @@ def run_status(request, pk):
     return redirect(run)
 
 
+@login_required
+@permission_required("tasks.change_taskrun", raise_exception=True)
+@require_POST
+def run_unlink(request, pk):
+    """Undo the link between a run and a Mephisto run (a wrong match): see services.run_unlink."""
+    run = _get_run(pk)
+    task_run_id = run.mephisto_task_run_id
+    try:
+        services.run_unlink(run, by=request.user)
+    except (ValidationError, EditConflict) as error:
+        messages.error(request, _message_of(error))
+    else:
+        messages.success(
+            request,
+            f"“{run}” is no longer linked to Mephisto run {task_run_id}; no sync links them again.",
+        )
+    return redirect(run)
+
+
+# The most lines of a sync's outcome shown as messages; the rest are counted.
+SYNC_MESSAGES = 20
+
+
+@login_required
+@permission_required("tasks.add_taskrun", raise_exception=True)
+@permission_required("tasks.change_taskrun", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def mephisto_sync_page(request):
+    """Sync from an uploaded database.db, or from the server's MEPHISTO_DATABASE.
+
+    Synchronous for now, within TASKADMIN_SYNC_MAX_BYTES: the seam for a
+    background job is mephisto_sync.read_bytes + apply, which this only calls.
+    """
+    form = MephistoSyncForm()
+    if request.method == "POST":
+        try:
+            if request.POST.get("source") == "server":
+                if not settings.MEPHISTO_DATABASE:
+                    return HttpResponseBadRequest("MEPHISTO_DATABASE is not set.")
+                snapshot = mephisto_sync.read_path(settings.MEPHISTO_DATABASE)
+            else:
+                form = MephistoSyncForm(request.POST, request.FILES)
+                if not form.is_valid():
+                    return _render_sync(request, form, status=400)
+                upload = form.cleaned_data["database"]
+                snapshot = mephisto_sync.read_bytes(upload.name, upload.read())
+        except mephisto_sync.SyncFailure as error:
+            form.add_error(None, str(error))
+            return _render_sync(request, form, status=400)
+        outcome = mephisto_sync.apply(snapshot, by=request.user)
+        messages.success(request, f"Synced {snapshot.name}: {outcome.summary()}")
+        for line in outcome.skipped[:SYNC_MESSAGES]:
+            messages.warning(request, line)
+        if len(outcome.skipped) > SYNC_MESSAGES:
+            messages.warning(request, f"… and {len(outcome.skipped) - SYNC_MESSAGES} more skipped.")
+        return redirect("tasks:mephisto-sync")
+    return _render_sync(request, form)
+
+
+def _render_sync(request, form, status=200):
+    return render(
+        request,
+        "tasks/mephisto_sync.html",
+        {
+            "form": form,
+            "server_database": settings.MEPHISTO_DATABASE,
+            "max_bytes": settings.TASKADMIN_SYNC_MAX_BYTES,
+        },
+        status=status,
+    )
+
+
 def _message_of(error):
     """One line for a message banner: a field's errors are named by its label."""
     if isinstance(error, EditConflict):
@@ -442,6 +522,18 @@ def run_export(request, pk):
     fmt, target = ExportForm(request.GET).choices()
     try:
         return attachment(*exporting.export_run(run, fmt, target))
+    except exporting.ExportError as error:
+        messages.error(request, str(error))
+        return redirect(run)
+
+
+@login_required
+@permission_required("tasks.view_taskrun", raise_exception=True)
+def run_export_json(request, pk):
+    """The run as JSON for the latest Mephisto, at a URL that never changes."""
+    run = _get_run(pk)
+    try:
+        return attachment(*exporting.export_run(run, "json", "latest"))
     except exporting.ExportError as error:
         messages.error(request, str(error))
         return redirect(run)

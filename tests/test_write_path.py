@@ -55,6 +55,18 @@ def _valid():
     return dict(VALID_RUN)
 
 
+def _sync(client, draft, launched):
+    import tempfile
+    from pathlib import Path
+
+    from tests.mephisto import handmade_database, mephisto_node
+
+    folder = Path(tempfile.mkdtemp(prefix="write-path-sync-"))
+    path = handmade_database(folder / "database.db", [mephisto_node(task_title="Synced")])
+    with open(path, "rb") as file:
+        return client.post(reverse("tasks:mephisto-sync"), {"database": file})
+
+
 def _first_version(run):
     return run.history.order_by("history_id").first().history_id
 
@@ -138,6 +150,12 @@ ROUTES = {
         lambda c, d, lr: c.post(reverse("tasks:run-status", args=[d.pk]), {"action": "launch"}),
         True,
     ),
+    # The launched run carries Mephisto's id m-1: unlinking forgets it.
+    "tasks:run-unlink": (
+        lambda c, d, lr: c.post(reverse("tasks:run-unlink", args=[lr.pk])),
+        True,
+    ),
+    "tasks:mephisto-sync": (_sync, True),
     "tasks:run-revert": (
         lambda c, d, lr: c.post(reverse("tasks:run-revert", args=[d.pk, _first_version(d)])),
         True,
@@ -213,6 +231,12 @@ ROUTES = {
     "admin:tasks_taskrun_changelist": (_action("clone_selected"), True),
     "admin:tasks_taskrun_changelist mark_launched": (_action("mark_launched"), True),
     "admin:tasks_taskrun_changelist archive_selected": (_action("archive_selected"), True),
+    "admin:tasks_taskrun_changelist unlink_mephisto": (
+        lambda c, d, lr: c.post(
+            CHANGELIST, {"action": "unlink_mephisto", "_selected_action": [lr.pk]}
+        ),
+        True,
+    ),
     "admin:tasks_taskrun_changelist delete_selected": (
         _action("delete_selected", post="yes"),
         True,
@@ -230,6 +254,63 @@ ROUTES = {
         ),
         False,
     ),
+    # The API (tasks/api/): a script's calls, with the session here (a token in
+    # test_api_permissions.py).
+    "api:run-list": (
+        lambda c, d, lr: c.post(
+            "/api/runs/", {**_valid(), "task_reward": 1, "task_title": "API"}, "application/json"
+        ),
+        True,
+    ),
+    "api:run-detail": (
+        lambda c, d, lr: c.patch(
+            f"/api/runs/{d.pk}",
+            {"task_title": "API edit", "version": d.version},
+            "application/json",
+        ),
+        True,
+    ),
+    "api:run-detail delete": (lambda c, d, lr: c.delete(f"/api/runs/{d.pk}"), True),
+    "api:run-clone": (
+        lambda c, d, lr: c.post(f"/api/runs/{lr.pk}/clone", {}, "application/json"),
+        True,
+    ),
+    "api:run-launch": (
+        lambda c, d, lr: c.post(f"/api/runs/{d.pk}/launch", {}, "application/json"),
+        True,
+    ),
+    "api:run-archive": (lambda c, d, lr: c.post(f"/api/runs/{d.pk}/archive"), True),
+    "api:run-unarchive": (
+        lambda c, d, lr: [c.post(f"/api/runs/{d.pk}/{a}") for a in ("archive", "unarchive")][-1],
+        True,
+    ),
+    "api:runs-import": (
+        lambda c, d, lr: c.post(
+            "/api/runs/import",
+            {
+                "file": SimpleUploadedFile(
+                    "r.jsonl",
+                    json.dumps(
+                        {
+                            "task_title": "I",
+                            "task_description": "D",
+                            "task_reward": 1,
+                            "task_tags": "t",
+                        }
+                    ).encode(),
+                )
+            },
+        ),
+        True,
+    ),
+    "api:run-history": (lambda c, d, lr: c.post(f"/api/runs/{d.pk}/history"), False),
+    "api:run-history-diff": (lambda c, d, lr: c.post(f"/api/runs/{d.pk}/history/diff"), False),
+    "api:run-config": (lambda c, d, lr: c.post(f"/api/runs/{d.pk}/config.yaml"), False),
+    "api:runs-export": (lambda c, d, lr: c.post("/api/runs/export"), False),
+    "api:config-schema": (lambda c, d, lr: c.post("/api/config-schema.json"), False),
+    "api:schema": (lambda c, d, lr: c.post("/api/schema/"), False),
+    "api:docs": (lambda c, d, lr: c.post("/api/docs/"), False),
+    "tasks:run-export-json": (_get_only("tasks:run-export-json", pk=True), False),
 }
 
 
@@ -248,7 +329,7 @@ def _route_names():
                 names.add(f"{namespace}{pattern.name}")
 
     walk(get_resolver().url_patterns)
-    return {n for n in names if n.startswith(("tasks:", "admin:tasks_taskrun_"))}
+    return {n for n in names if n.startswith(("tasks:", "admin:tasks_taskrun_", "api:"))}
 
 
 def test_every_route_of_the_dashboard_and_the_task_run_admin_is_walked():
@@ -291,5 +372,5 @@ def test_an_anonymous_post_changes_nothing(client, runs, route):
     post, _ = ROUTES[route]
     before = _state()
     response = post(client, *runs)
-    assert response.status_code in (302, 403, 405)
+    assert response.status_code in (302, 401, 403, 405)
     assert _state() == before
