@@ -1,21 +1,19 @@
-"""Django's stock admin changelist for TaskRun: the peer our pages are measured against.
+"""Django's stock admin on the TaskRun model: what a Django user gets for free.
 
-What a Django user gets for free on the same model and the same rows: a plain
-ModelAdmin (full COUNT(*) for the paginator, LIKE search over two columns) on
-an AdminSite of its own, so the project's admin is untouched. bench/urls.py
-mounts it at /stock-admin/ for the benchmark and the load test; production's
-URLconf (taskadmin/urls.py) never includes it.
+The benchmark and the load test time its changelist beside ours. A plain
+ModelAdmin on an AdminSite of its own (mounted at /stock-admin/ by bench/urls.py),
+with a few columns and a search over the title and the task name: no indexes,
+fallbacks or counts of our own.
 """
 
 from django.contrib import admin
 
 from tasks.models import TaskRun
 
+site = admin.AdminSite(name="stock_admin")
 
+
+@admin.register(TaskRun, site=site)
 class StockTaskRunAdmin(admin.ModelAdmin):
-    list_display = ("task_title", "task_name", "task_reward", "status", "created_at")
-    search_fields = ("task_name", "task_title")
-
-
-site = admin.AdminSite(name="stock-admin")
-site.register(TaskRun, StockTaskRunAdmin)
+    list_display = ("task_title", "task_name", "task_reward", "status", "updated_at")
+    search_fields = ("task_title", "task_name")
