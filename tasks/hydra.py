@@ -77,6 +77,9 @@ def holds_interpolation(value):
     return any(has_interpolation(text) for text in strings_in(value))
 
 
+# OmegaConf's grammar parser takes about 0.4 ms a text, and an import repeats
+# the same few texts in every run: remembered (a pure function of the text).
+@functools.lru_cache(maxsize=1024)
 def interpolation_problem(text):
     """Why OmegaConf could not read `text` (a value with `${`), or None."""
     from omegaconf import grammar_parser

@@ -969,6 +969,8 @@ def validate(source, task, *, escaped=False, origin=None):
                 errors.extend(f"{name}: {message}" for message in messages)
     if errors:
         return Document(source, errors=errors)
+    # apply() (run_create_many) need not check it again while it is unchanged.
+    run.mark_clean()
     return Document(source, run=run, status=NEW)
 
 

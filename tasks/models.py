@@ -54,6 +54,27 @@ def _snapshot(values):
     }
 
 
+# Where full_clean's verdict may be remembered (TaskRun.mark_clean): this
+# process, whose model code gave it, and the settings its rules read. A run
+# pickled elsewhere (a stashed import) or checked under other settings is
+# checked again.
+_THIS_PROCESS = secrets.token_hex(8)
+_VERDICT_SETTINGS = (
+    "TASKADMIN_PROLIFIC_CURRENCY",
+    "TASKADMIN_PROLIFIC_MIN_HOURLY_RATE",
+    "TASKADMIN_PROLIFIC_FEE",
+)
+
+
+_PLAIN = frozenset((str, int, type(None)))
+
+
+def _exactly(value):
+    """`value` in a form that compares equal only to the very same value: 1, True,
+    1.0 and Decimal("1.00") differ, and a container is copied (as its repr)."""
+    return value if type(value) in _PLAIN else (type(value), repr(value))
+
+
 _KIND_OF = {
     models.BooleanField: "boolean",
     models.PositiveIntegerField: "integer",
@@ -614,6 +635,33 @@ class TaskRun(models.Model):
         self._loaded_config = _snapshot(
             {name: getattr(self, name) for name in self.EDITABLE_FIELDS}
         )
+
+    def _verdict_key(self):
+        return (
+            _THIS_PROCESS,
+            tuple(getattr(settings, name, None) for name in _VERDICT_SETTINGS),
+            self._state.adding,
+            _exactly(getattr(self, "_loaded_status", None)),
+            _exactly(getattr(self, "_loaded_config", None)),
+            tuple(
+                _exactly(self.__dict__.get(field.attname)) for field in self._meta.concrete_fields
+            ),
+        )
+
+    def mark_clean(self):
+        """Remember that full_clean (no unique, no constraint checks) has just passed.
+
+        Call it right after such a full_clean returned: `is_marked_clean` then
+        says True while every field value, the settings the rules read and the
+        process are the same, so a second full_clean would give the same verdict
+        (full_clean reads no database) and normalise nothing more.
+        """
+        self._marked_clean = self._verdict_key()
+
+    def is_marked_clean(self):
+        """True when `mark_clean` was called and nothing full_clean reads changed since."""
+        marked = self.__dict__.get("_marked_clean")
+        return marked is not None and marked == self._verdict_key()
 
     def clean_fields(self, exclude=None):
         # Django's fields convert what they are given ("12" -> 12, 1.5 -> 1,

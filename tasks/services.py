@@ -175,7 +175,10 @@ def run_create_many(runs, *, by, via, acknowledged=(), progress=None):
         )
         with rules.names_known(known):
             for done, run in enumerate(runs, 1):
-                run.full_clean(validate_unique=False, validate_constraints=False)
+                # A run the import checked in this process, unchanged since, would
+                # get the same verdict again (full_clean reads no database).
+                if not run.is_marked_clean():
+                    run.full_clean(validate_unique=False, validate_constraints=False)
                 if run.task_name and run.task_name not in known:
                     known.update(rules.runs_named([run.task_name]))
                 try:

@@ -1,5 +1,6 @@
 """Task tags: what workers search for, stored as one comma-separated string."""
 
+import functools
 from dataclasses import dataclass
 
 SEPARATOR = ", "
@@ -51,6 +52,8 @@ def split_tags(text):
     return read_tags(text).tags
 
 
+# A pure function of the text, repeated for every run of an import.
+@functools.lru_cache(maxsize=1024)
 def tidy_tags(text):
     """`text` as saved: kept as written (bar the spaces around it) when cleaning it
     up would drop nothing, "static,task,testing" say; else normalize_tags(text).

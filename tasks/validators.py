@@ -156,6 +156,8 @@ def _json_problem(value):
 
     Walks the value without recursion: it may be nested as deep as the parser allows.
     """
+    if not value and type(value) in (dict, list):
+        return None  # most runs' objects are empty: nothing to walk
     pending = [(value, 1)]
     while pending:
         item, level = pending.pop()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -513,6 +514,39 @@ def test_a_failure_half_way_leaves_the_database_as_it_was():
     batch.documents[1].run.task_lifetime_in_seconds = 0
     with pytest.raises(Exception):  # noqa: B017 - whichever error, nothing may stay
         importing.apply(batch)
+    assert not TaskRun.objects.exists()
+
+
+def test_a_run_the_import_checked_gives_the_same_verdict_when_checked_again():
+    # apply() trusts the parse's full_clean (TaskRun.mark_clean): a second one
+    # must find nothing more to refuse or to normalise.
+    messy = {**FLAT, "task_tags": " b, a ,, b ", "task_description": " one\r\ntwo\r "}
+    run = only(parse("run.json", json.dumps(messy))).run
+    assert run.is_marked_clean()
+    before = {field.attname: getattr(run, field.attname) for field in run._meta.concrete_fields}
+    run.full_clean(validate_unique=False, validate_constraints=False)
+    after = {field.attname: getattr(run, field.attname) for field in run._meta.concrete_fields}
+    assert after == before
+    assert run.is_marked_clean()
+
+
+def test_the_checked_mark_is_not_trusted_once_a_value_or_a_rules_setting_changes(settings):
+    run = only(parse("run.json", json.dumps(FLAT))).run
+    settings.TASKADMIN_PROLIFIC_MIN_HOURLY_RATE = 1000
+    assert not run.is_marked_clean()
+    settings.TASKADMIN_PROLIFIC_MIN_HOURLY_RATE = 8.0
+    run = only(parse("run.json", json.dumps(FLAT))).run
+    run.aux_parameters["key"] = "value"
+    assert not run.is_marked_clean()
+
+
+@pytest.mark.django_db
+def test_a_run_changed_after_parsing_is_checked_again_when_applied():
+    batch = parse("runs.json", json.dumps([FLAT]))
+    batch.documents[0].run.task_reward = Decimal("-1")
+    with pytest.raises(ValidationError) as error:
+        importing.apply(batch)
+    assert "task_reward" in error.value.message_dict
     assert not TaskRun.objects.exists()
 
 
