@@ -365,18 +365,19 @@ def mephisto_sync_page(request):
                     params={"source": "upload", "token": waiting.token},
                 )
         except (mephisto_sync.SyncFailure, stash.StashFull) as error:
-            form.add_error(None, str(error))
-            return _render_sync(request, form, status=400)
+            # Shown above both forms: the server's button has no form to carry it.
+            return _render_sync(request, form, status=400, error=str(error))
         return redirect(job)
     return _render_sync(request, form)
 
 
-def _render_sync(request, form, status=200):
+def _render_sync(request, form, status=200, error=None):
     return render(
         request,
         "tasks/mephisto_sync.html",
         {
             "form": form,
+            "error": error,
             "server_database": settings.MEPHISTO_DATABASE,
             "max_bytes": settings.TASKADMIN_SYNC_MAX_BYTES,
         },
