@@ -2,11 +2,12 @@
 and how far it got.
 
 - `read_path(path)` / `read_bytes(name, data)` (optional `progress(stage, done,
-  total)` callback, for a progress bar: STAGES names each stage) read a Mephisto `database.db` into a
-  Snapshot, within bounds, touching nothing of Taskadmin's. The file is only ever
-  read: a path is first copied page by page (SQLite's backup, under a shared
-  lock, so Mephisto may keep writing), uploaded bytes are written to a temporary
-  file, and the copy is opened read-only and immutable. Its schema is not trusted
+  total)` callback, for a progress bar: STAGES names each stage) read a Mephisto
+  `database.db` into a Snapshot, within bounds, touching nothing of Taskadmin's.
+  The file is only ever read: a path is first checked against its size limit and
+  copied page by page (SQLite's backup, under a shared lock, so Mephisto may keep
+  writing), uploaded bytes are written to a temporary file, and the copy is
+  opened read-only and immutable. Its schema is not trusted
   (PRAGMA trusted_schema=OFF), only real tables checked in sqlite_master are
   queried (no view or trigger of the file runs), every value's length is capped
   before it is fetched, rows are counted against caps, and a progress handler

@@ -418,7 +418,12 @@ def test_an_upload_is_synced_by_a_job_whose_page_says_what_it_did(
     labels, ratings = drafts
     job = job_of(upload_sync(editor_client, database))
     audio = TaskRun.objects.get(task_title="Transcribe the audio")
-    assert (job.kind, job.status, job.owner, job.error) == ("mephisto_sync", "succeeded", editor, "")
+    assert (job.kind, job.status, job.owner, job.error) == (
+        "mephisto_sync",
+        "succeeded",
+        editor,
+        "",
+    )
     assert job.title == "Sync of database.db"
     assert job.summary == {
         "name": "database.db",
@@ -447,9 +452,9 @@ def test_an_upload_is_synced_by_a_job_whose_page_says_what_it_did(
     assert not ImportUpload.objects.exists()
     page = editor_client.get(job.get_absolute_url()).text
     assert "Synced database.db: 2 runs linked, 1 imported, progress read for 3." in page
-    assert "Units read</dt><dd class=\"col-sm-8\">7</dd>" in page
-    assert f"Mephisto run 1 → <a href=\"{labels.get_absolute_url()}\">#{labels.pk} Label" in page
-    assert f"Mephisto run 3 → <a href=\"{audio.get_absolute_url()}\">#{audio.pk} Transcribe" in page
+    assert 'Units read</dt><dd class="col-sm-8">7</dd>' in page
+    assert f'Mephisto run 1 → <a href="{labels.get_absolute_url()}">#{labels.pk} Label' in page
+    assert f'Mephisto run 3 → <a href="{audio.get_absolute_url()}">#{audio.pk} Transcribe' in page
 
 
 @pytest.mark.django_db
@@ -464,7 +469,7 @@ def test_syncing_again_counts_the_runs_linked_already_as_unchanged(database, dra
         "updated": 3,
     }
     assert list(TaskRun.objects.order_by("pk").values_list("version", flat=True)) == versions
-    assert "Linked already (run unchanged)</dt><dd class=\"col-sm-8\">3</dd>" in (
+    assert 'Linked already (run unchanged)</dt><dd class="col-sm-8">3</dd>' in (
         editor_client.get(again.get_absolute_url()).text
     )
 
@@ -493,9 +498,11 @@ def test_the_servers_database_is_synced_by_a_job_too(database, drafts, editor_cl
         {"source": "server"},
     )
     assert job.summary["line"] == "2 runs linked, 1 imported, progress read for 3."
-    # The path comes from the settings when the job runs, never from what was posted.
+    # Without the setting there is no server's database to sync.
     settings.MEPHISTO_DATABASE = ""
-    assert editor_client.post(reverse("tasks:mephisto-sync"), {"source": "server"}).status_code == 400
+    assert (
+        editor_client.post(reverse("tasks:mephisto-sync"), {"source": "server"}).status_code == 400
+    )
 
 
 @pytest.mark.django_db
@@ -508,7 +515,9 @@ def test_a_database_that_cannot_be_read_fails_its_job_with_the_reason_and_change
     data[100:] = b"\xff" * (len(data) - 100)
     path.write_bytes(bytes(data))
     job = job_of(upload_sync(editor_client, path))
-    message = "database.db cannot be read as Mephisto's database (database disk image is malformed)."
+    message = (
+        "database.db cannot be read as Mephisto's database (database disk image is malformed)."
+    )
     assert (job.status, job.error, job.summary) == ("failed", message, {})
     assert list(TaskRun.objects.values_list("pk", "version")) == [(run.pk, run.version)]
     assert not MephistoProgress.objects.exists() and not ImportUpload.objects.exists()
@@ -518,9 +527,7 @@ def test_a_database_that_cannot_be_read_fails_its_job_with_the_reason_and_change
 
 
 @pytest.mark.django_db
-def test_what_needs_no_reading_is_refused_at_once_without_a_job(
-    tmp_path, editor_client, settings
-):
+def test_what_needs_no_reading_is_refused_at_once_without_a_job(tmp_path, editor_client, settings):
     path = tmp_path / "database.db"
     path.write_text("task_runs,units\n")
     response = upload_sync(editor_client, path)
