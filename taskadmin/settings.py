@@ -322,6 +322,61 @@ CACHES = {
     "default": env.cache("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache' / 'taskadmin'}"),
 }
 
+# -- The API (/api/): Django REST framework, described by drf-spectacular --------------
+# A personal token (Authorization: Bearer ...) or the browser's session (whose
+# writes need the CSRF token, as every form does). What a user may do is their
+# model permissions on task runs, exactly as in the dashboard.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials is told 401 with
+        # WWW-Authenticate: Bearer rather than a bare 403.
+        "tasks.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["tasks.api.permissions.TaskRunPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("TASKADMIN_API_ANON_RATE", default="60/minute"),
+        "user": env.str("TASKADMIN_API_USER_RATE", default="1200/minute"),
+    },
+    # Throttles count by the connection's address, never by X-Forwarded-For.
+    "NUM_PROXIES": 0,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Non-ASCII as \u escapes: a lone surrogate echoed in a message stays valid JSON
+    # instead of failing to encode.
+    "UNICODE_JSON": False,
+    "DEFAULT_PARSER_CLASSES": ["tasks.api.parsers.StrictJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Failed token attempts from one address, before it is refused with 429 for the
+# login's cool-off time: the same limits as the login page (AXES_*).
+TASKADMIN_API_TOKEN_FAILURE_LIMIT = env.int(
+    "TASKADMIN_API_TOKEN_FAILURE_LIMIT", default=AXES_FAILURE_LIMIT
+)
+TASKADMIN_API_MAX_PAGE_SIZE = 100
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Taskadmin API",
+    "DESCRIPTION": (
+        "Mephisto task-run configs: list, read, write, launch, export and import them."
+        " Authenticate with a personal token (Authorization: Bearer ...) made on"
+        " /accounts/tokens/, or with the browser's session."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files come from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge fetched from validator.swagger.io: the page asks nothing outside.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
 # -- Files background work writes (exports, import reports), in the default
 # storage. Never served at a public URL: each downloads through its job's page,
 # which checks the login and the owner. Workers on other machines need the same

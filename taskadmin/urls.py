@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from taskadmin.auth import AdminLoginForm, LoginForm
 from taskadmin.views import healthz
+from tasks.api.pages import token_revoke, tokens_page
 
 admin.site.site_header = "Taskadmin"
 admin.site.site_title = "Taskadmin admin"
@@ -31,5 +32,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("api/", include("tasks.api.urls")),
+    path("accounts/tokens/", tokens_page, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", token_revoke, name="api-token-revoke"),
     path("", include("tasks.urls")),
 ]

@@ -387,3 +387,7 @@ def _acknowledged_per_run(request):
         and key.removeprefix("acknowledge-").isascii()
         and key.removeprefix("acknowledge-").isdigit()
     }
+
+
+# API tokens (tasks/api/admin.py): registered here, where the admin looks.
+from tasks.api import admin as api_admin  # noqa: E402, F401

@@ -98,12 +98,13 @@ def _export(job, report):
 
 
 def _runs_in_order(pks, report):
-    """The runs of `pks`, in that order, read EXPORT_CHUNK_SIZE at a time (a run
-    deleted since is left out); reports how many were handed on."""
+    """The runs of `pks` as export rows (exporting.export_rows), in that order,
+    read EXPORT_CHUNK_SIZE at a time (a run deleted since is left out); reports
+    how many were handed on."""
     size = exporting.EXPORT_CHUNK_SIZE
     for start in range(0, len(pks), size):
         chunk = pks[start : start + size]
-        found = TaskRun.objects.in_bulk(chunk)
+        found = {row.id: row for row in exporting.export_rows(TaskRun.objects.filter(pk__in=chunk))}
         for pk in chunk:
             if pk in found:
                 yield found[pk]

@@ -4,6 +4,9 @@ import unicodedata
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
+# Content types whose chunks are bytes, not text: no charset.
+BINARY_TYPES = ("application/zip", "application/octet-stream")
+
 # What may stay in a download's name: letters and digits of any script, and . _ -
 _UNSAFE = re.compile(r"[^\w.-]+")
 
@@ -33,9 +36,12 @@ def attachment(filename, content_type, content):
             content_type = f"{content_type}; charset=utf-8"
         response = HttpResponse(content, content_type=content_type)
     else:
-        # An iterator of text chunks (exporting.stream_runs): each is sent as
-        # soon as it is made, so a long export never sits whole in memory.
-        response = StreamingHttpResponse(content, content_type=f"{content_type}; charset=utf-8")
+        # An iterator of chunks (exporting.stream_runs: text for JSON, bytes for
+        # a zip): each is sent as soon as it is made, so a long export never
+        # sits whole in memory.
+        if content_type not in BINARY_TYPES:
+            content_type = f"{content_type}; charset=utf-8"
+        response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=safe_filename(filename)
     )

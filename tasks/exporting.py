@@ -6,18 +6,20 @@ admin actions and management commands only call them. The same runs always give
 the same bytes (the zip's timestamps are fixed), so exports can be diffed.
 """
 
-import io
+import collections
+import itertools
 import json
 import re
 import shlex
-import zipfile
+import sqlite3
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import JSONField, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tasks import hydra
+from tasks import hydra, zipping
 from tasks.defaults_list import LAUNCH_GROUPS, launch_defaults, other_files
 from tasks.models import TaskRun
 from tasks.providers import BLUEPRINT_MAIN_ARGUMENT, PROLIFIC_MINUTES_ARGUMENT, Provider
@@ -52,13 +54,18 @@ def task_config(run, target="latest"):
     """The run's `mephisto.task` section as a config file writes it: task_values with
     the `${` of literal text escaped; a value the config gave as an interpolation is
     written as it was given."""
-    interpolated = set(run.interpolated or ())
-    return {
-        name: hydra.map_strings(value, hydra.escape_interpolations)
-        if name in LITERAL_FIELDS and name not in interpolated
-        else value
-        for name, value in task_values(run, target).items()
-    }
+    config = task_values(run, target)
+    interpolated = run.interpolated
+    for name in LITERAL_FIELDS:
+        if name in config and not (interpolated and name in interpolated):
+            value = config[name]
+            if isinstance(value, str):
+                # Most text holds no "${": checked first, it is not rewritten.
+                if "${" in value:
+                    config[name] = hydra.escape_interpolations(value)
+            elif value:
+                config[name] = hydra.map_strings(value, hydra.escape_interpolations)
+    return config
 
 
 def task_values(run, target="latest"):
@@ -69,16 +76,18 @@ def task_values(run, target="latest"):
     Raises ExportError when the target lacks a field the run sets, or a value is ???.
     """
     _check_choice(target, TARGETS, "target")
-    config = {}
+    lacking = TARGETS[target]
     # Left to a file the defaults list names (base): writing Mephisto's default
     # here would override that file's value, since _self_ composes after it.
-    unset = set(run.unset_fields or ()) if other_files(run.defaults) else set()
+    unset = run.unset_fields
+    unset = set(unset) if unset and other_files(run.defaults) else ()
+    config = {}
     for name in TaskRun.CONFIG_FIELDS:
         if name in unset:
             continue
         value = getattr(run, name)
-        if name in TARGETS[target]:
-            if value != TaskRun._meta.get_field(name).get_default():
+        if name in lacking:
+            if value != _DEFAULTS[name]:
                 raise ExportError(
                     f"Mephisto {target} has no {name}: this run sets it, and the value"
                     " would be lost. Export for a newer target, or reset it to its default."
@@ -102,6 +111,14 @@ def task_values(run, target="latest"):
             value = int(value) if run.provider == Provider.PROLIFIC else float(value)
         config[name] = value
     return config
+
+
+# What a target that lacks a field expects of it: its default.
+_DEFAULTS = {
+    name: TaskRun._meta.get_field(name).get_default()
+    for lacking in TARGETS.values()
+    for name in lacking
+}
 
 
 # Fields stored as the literal text workers see; the other text fields hold
@@ -163,8 +180,19 @@ _NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 
 def dumps(document):
     """A config document as JSON text that json and OmegaConf both read back exactly."""
-    text = json.dumps(document, indent=2, ensure_ascii=False)
-    return _NOT_YAML_PRINTABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text) + "\n"
+    return _yaml_printable(_ENCODER.encode(document)) + "\n"
+
+
+# json.dumps(document, indent=2, ensure_ascii=False), made once: the C encoder
+# (Python 3.13 indents too). A document is a tree read from JSON, never a
+# cycle, so there is nothing for check_circular to find.
+_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False, check_circular=False)
+
+
+def _yaml_printable(text):
+    if _NOT_YAML_PRINTABLE.search(text) is None:
+        return text
+    return _NOT_YAML_PRINTABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 def to_yaml(run, target="latest"):
@@ -206,19 +234,14 @@ def to_overrides(run, target="latest"):
         else:
             pairs.append((("mephisto", section), value))
     for path, value in pairs:
-        key = ".".join(path)
-        if not all(OVERRIDE_KEY.match(name) for name in path):
-            # Hydra would read "a.b" as a nested key, and refuse "" or "${x}".
-            raise ExportError(
-                f"{key}: a command line cannot carry this key (use letters, digits, _ and"
-                " -); export as YAML or JSON instead."
-            )
-        if "\x00" in json.dumps(value):
-            raise ExportError(f"{key}: a command line cannot carry a NUL character.")
+        key = _override_key(path)
         try:
-            words.append(hydra.format_override(key, value))
+            word = hydra.format_override(key, value)
         except hydra.OverrideError as error:
             raise ExportError(f"{key.removeprefix(OVERRIDE_PREFIX)}: {error}") from None
+        if "\x00" in word:
+            raise ExportError(f"{key}: a command line cannot carry a NUL character.")
+        words.append(word)
     line = " ".join(words) + "\n"
     if len(line) > hydra.MAX_OVERRIDES_CHARS:
         # What the import would refuse to read back is not written either.
@@ -227,6 +250,27 @@ def to_overrides(run, target="latest"):
             f" up to {hydra.MAX_OVERRIDES_CHARS:,}: export as YAML or JSON instead."
         )
     return line
+
+
+def _override_key(path):
+    """The dotted key of `path` (a tuple of names), or ExportError when Hydra
+    would read it as another key."""
+    key = _OVERRIDE_KEYS.get(path)
+    if key is None:
+        key = ".".join(path)
+        if not all(OVERRIDE_KEY.match(name) for name in path):
+            # Hydra would read "a.b" as a nested key, and refuse "" or "${x}".
+            raise ExportError(
+                f"{key}: a command line cannot carry this key (use letters, digits, _ and"
+                " -); export as YAML or JSON instead."
+            )
+        if len(_OVERRIDE_KEYS) < 1_000:
+            _OVERRIDE_KEYS[path] = key
+    return key
+
+
+# Keys already checked: the same few dozen come back in every run.
+_OVERRIDE_KEYS = {}
 
 
 WRITERS = {"json": lambda run, target: dumps(run_to_config(run, target)), "yaml": to_yaml}
@@ -253,33 +297,11 @@ def export_runs(runs, fmt="json", target="latest"):
 
     JSON gives one array of documents (even of one, so a script need not guess
     its shape); YAML and overrides give a zip holding one file per run, named
-    after the run.
+    after the run. The content is whole (str or bytes): for many runs, use
+    `stream_runs`, which writes the same content in chunks.
     """
-    _check_choice(fmt, FORMATS, "format")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    if fmt == "json":
-        content = dumps([run_to_config(run, target) for run in runs])
-        return f"taskruns-{stamp}.json", JSON_CONTENT_TYPE, content
-    return f"taskruns-{stamp}-{fmt}.zip", "application/zip", _zip(runs, fmt, target)
-
-
-def _zip(runs, fmt, target):
-    buffer = io.BytesIO()
-    used = set()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for run in runs:
-            label = run_label(run)
-            name, n = label, 1
-            while name in used:
-                n += 1
-                name = f"{label}-{n}"
-            used.add(name)
-            # A fixed date and mode: the same runs give the same bytes.
-            info = zipfile.ZipInfo(f"{name}.{EXTENSIONS[fmt]}", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, WRITERS[fmt](run, target).encode())
-    return buffer.getvalue()
+    filename, content_type, chunks = stream_runs(runs, fmt, target)
+    return filename, content_type, ("" if fmt == "json" else b"").join(chunks)
 
 
 def _check_choice(value, choices, what):
@@ -287,42 +309,185 @@ def _check_choice(value, choices, what):
         raise ValueError(f"Unknown export {what} {value!r}; choose from {', '.join(choices)}.")
 
 
-# -- Streaming: every run, however many, in flat memory -------------------------------
+# -- Many runs: streamed, in flat memory ---------------------------------------------
 
-# Rows fetched per database round trip when exporting a queryset: the rows of
-# one chunk are what an export holds in memory (about 1 KiB each), and smaller
-# chunks were no faster in bench/run.py.
+# Runs read per database round trip, and made into one chunk of output: what an
+# export holds in memory at once (about 1 KiB a run), and how often `progress`
+# hears of it. Larger chunks were no faster (bench/run.py).
 EXPORT_CHUNK_SIZE = 250
 
+# The columns the writers read. A queryset is read as rows of these (named
+# tuples), not as model instances: building an instance, with the snapshot a
+# save compares against, cost more than writing its document.
+EXPORT_COLUMNS = (
+    "id",
+    *TaskRun.CONFIG_FIELDS,
+    *LAUNCH_GROUPS,
+    "blueprint_source",
+    "estimated_minutes",
+    "defaults",
+    *TaskRun.ARGUMENT_SECTIONS.values(),
+    "mephisto_extra",
+    "top_level",
+    "unset_fields",
+    "interpolated",
+)
+ZIP_CONTENT_TYPE = "application/zip"
 
-def iter_json_array(runs, target="latest"):
-    """The JSON array `export_runs` writes, as text chunks, one run at a time.
+
+def stream_runs(runs, fmt="json", target="latest", progress=None):
+    """Export a selection, however large, in the order given: returns (filename,
+    content_type, chunks), where chunks is an iterator of str (JSON) or bytes (zip).
+
+    The content is that of `export_runs`: JSON gives one array of documents,
+    YAML and overrides a zip of one file per run, named after the run. A
+    queryset is read `EXPORT_CHUNK_SIZE` rows at a time (a server-side cursor on
+    PostgreSQL), and each chunk is written as soon as its runs are, so memory
+    does not grow with the number of runs. The first chunk is made before this
+    returns, so that an ExportError in the first runs is raised here, where a
+    view can still say so; one in a later run ends the iteration with it.
+
+    `progress(done, total)`, when given, hears how many runs are written: at 0,
+    then after each chunk is taken (the last at the end); total is the number of
+    runs (a COUNT query for a queryset, asked only when `progress` is given),
+    or None for an iterator of unknown length.
+
+    Raises ValueError for an unknown format or target, ExportError as above.
+    """
+    _check_choice(fmt, FORMATS, "format")
+    _check_choice(target, TARGETS, "target")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    total = None
+    if isinstance(runs, QuerySet):
+        if progress is not None:
+            total = runs.count()
+    elif hasattr(runs, "__len__"):
+        total = len(runs)
+    if fmt == "json":
+        filename, content_type = f"taskruns-{stamp}.json", JSON_CONTENT_TYPE
+        chunks = iter_json_array(runs, target, progress=progress, total=total)
+    else:
+        filename, content_type = f"taskruns-{stamp}-{fmt}.zip", ZIP_CONTENT_TYPE
+        chunks = iter_zip(runs, fmt, target, progress=progress, total=total)
+    return filename, content_type, _started(chunks)
+
+
+def _started(chunks):
+    """`chunks` with its first item made already (and its errors raised here)."""
+    try:
+        first = next(chunks)
+    except StopIteration:
+        return iter(())
+    return itertools.chain((first,), chunks)
+
+
+def export_rows(runs):
+    """The runs as the writers read them: a queryset as ExportRow tuples,
+    `EXPORT_CHUNK_SIZE` at a time, without the joins a list page wants; any
+    other iterable (of runs) as it is."""
+    if not isinstance(runs, QuerySet):
+        return iter(runs)
+    rows = (
+        runs.select_related(None)
+        .values_list(*_PLAIN_COLUMNS, *(Cast(name, TextField()) for name in _JSON_COLUMNS))
+        .iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    )
+    split = len(_PLAIN_COLUMNS)
+    make = ExportRow._make
+    return (make(row[:split] + tuple(map(_json_value, row[split:]))) for row in rows)
+
+
+# The JSON columns are read as their text and decoded here: Django's
+# JSONField.from_db_value, nine times a row, cost more than the rest of the row.
+_JSON_COLUMNS = tuple(
+    name for name in EXPORT_COLUMNS if isinstance(TaskRun._meta.get_field(name), JSONField)
+)
+_PLAIN_COLUMNS = tuple(name for name in EXPORT_COLUMNS if name not in _JSON_COLUMNS)
+ExportRow = collections.namedtuple("ExportRow", (*_PLAIN_COLUMNS, *_JSON_COLUMNS))
+ExportRow.__doc__ = "One run's EXPORT_COLUMNS, JSON decoded: what the writers read of a run."
+_decode_json = json.JSONDecoder().raw_decode
+
+
+def _json_value(text):
+    # What the database wrote (json.dumps on SQLite, jsonb's text on PostgreSQL)
+    # is one JSON value without surrounding space: raw_decode reads it as
+    # json.loads would. Most sections are empty.
+    if text == "{}":
+        return {}
+    if text == "[]":
+        return []
+    return _decode_json(text)[0]
+
+
+def _chunks_of(runs, progress, total):
+    """The runs in lists of EXPORT_CHUNK_SIZE, telling `progress` as each is done."""
+    done = 0
+    if progress is not None:
+        progress(0, total)
+    for batch in itertools.batched(export_rows(runs), EXPORT_CHUNK_SIZE):
+        yield batch
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+
+
+def iter_json_array(runs, target="latest", *, progress=None, total=None):
+    """The JSON array `export_runs` writes, as text chunks of EXPORT_CHUNK_SIZE runs.
 
     `"".join(iter_json_array(runs, target))` is exactly
-    `export_runs(runs, "json", target)[2]`. A queryset is read
-    `EXPORT_CHUNK_SIZE` rows at a time, without the joins a list page wants, so
-    memory does not grow with the number of runs. (Every column is
-    loaded: a deferred one that a converter reads would cost a query per run.)
+    `export_runs(runs, "json", target)[2]`. Nothing is read before the first
+    chunk is asked for.
     """
-    if isinstance(runs, QuerySet):
-        runs = runs.select_related(None).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    encoder = _ENCODER
     opening = "[\n"
-    for run in runs:
-        # Each document indented one level, as json.dumps(indent=2) nests it in
-        # the array; JSON strings never hold a raw newline, so this is safe.
-        document = dumps(run_to_config(run, target)).rstrip("\n").replace("\n", "\n  ")
-        yield f"{opening}  {document}"
+    for batch in _chunks_of(runs, progress, total):
+        # One array of the chunk's documents, as json.dumps(indent=2) nests
+        # them in the whole array: its brackets are cut, the items kept.
+        text = encoder.encode([hydra_config(run, target) for run in batch])
+        yield opening + _yaml_printable(text[2:-2])
         opening = ",\n"
     yield "[]\n" if opening == "[\n" else "\n]\n"
 
 
-def stream_runs(runs, fmt="json", target="latest"):
-    """Like `export_runs`, but JSON's content is an iterator of text chunks, run by run.
+def iter_zip(runs, fmt, target="latest", *, progress=None, total=None):
+    """The zip `export_runs` writes for YAML or overrides, as bytes chunks of
+    EXPORT_CHUNK_SIZE runs, then the zip's central directory."""
+    write, extension = WRITERS[fmt], EXTENSIONS[fmt]
+    with zipping.StreamingZip() as archive, _UniqueNames() as names:
+        for batch in _chunks_of(runs, progress, total):
+            yield b"".join(
+                archive.member(
+                    f"{names.claim(run_label(run))}.{extension}", write(run, target).encode()
+                )
+                for run in batch
+            )
+        yield from archive.close()
 
-    The zip formats are still built whole (their content is bytes).
+
+class _UniqueNames:
+    """Names given once each: the second "same" is "same-2", then "same-3".
+
+    Kept in a private temporary SQLite database on disk (SQLite's own
+    bounded page cache in memory), not a set: 100,000 names would otherwise
+    hold about 10 MiB until the export ends.
     """
-    _check_choice(fmt, FORMATS, "format")
-    if fmt != "json":
-        return export_runs(runs, fmt, target)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    return f"taskruns-{stamp}.json", JSON_CONTENT_TYPE, iter_json_array(runs, target)
+
+    def __enter__(self):
+        self._db = sqlite3.connect("", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("CREATE TABLE used (name TEXT PRIMARY KEY) WITHOUT ROWID")
+        self._db.execute("BEGIN")
+        return self
+
+    def __exit__(self, *exc):
+        self._db.close()
+
+    def claim(self, label):
+        name, n = label, 1
+        while not self._db.execute(_CLAIM, (name,)).rowcount:
+            n += 1
+            name = f"{label}-{n}"
+        return name
+
+
+_CLAIM = "INSERT OR IGNORE INTO used VALUES (?)"

@@ -10,6 +10,7 @@ Three layers, each with its own escaping rules (from Hydra's and OmegaConf's gra
 
 import contextlib
 import functools
+import math
 import re
 import shlex
 import sys
@@ -296,6 +297,17 @@ _Dumper.add_multi_representer(str, _represent_str)
 
 
 def dump_yaml(document):
+    """`document` (a dict from JSON) as block-style YAML: PyYAML's `yaml.dump` with
+    the dumper above, byte for byte. Most documents are written by `_BlockWriter`,
+    which writes what PyYAML would about 20 times faster; whatever it does not
+    handle (text PyYAML double-quotes, a list in a list, ...) PyYAML writes."""
+    try:
+        return _BlockWriter().document(document)
+    except _Unsupported:
+        return _pyyaml_dump(document)
+
+
+def _pyyaml_dump(document):
     return yaml.dump(
         document,
         Dumper=_Dumper,
@@ -303,6 +315,233 @@ def dump_yaml(document):
         sort_keys=False,
         default_flow_style=False,
     )
+
+
+class _Unsupported(Exception):
+    """The document holds something `_BlockWriter` leaves to PyYAML."""
+
+
+# PyYAML's emitter settings that `dump_yaml` uses: 2-space indents, lines folded
+# at spaces once past 80 columns.
+_INDENT = 2
+_WIDTH = 80
+# Text PyYAML writes plain or single-quoted without escapes or line breaks:
+# printable characters (allow_unicode) other than the line breaks \x85, \u2028
+# and \u2029 and the byte-order mark. Anything else is double-quoted: PyYAML's job.
+_QUOTABLE = re.compile(
+    "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]*"
+)
+# What stops PyYAML's emitter writing quotable text plain in block context
+# (Emitter.analyze_scalar): a document marker or an indicator first, ": " or
+# " #" inside, a space first or last.
+_NOT_PLAIN = re.compile(r"\A(?:---|\.\.\.|[#,\[\]{}&*!|>'\"%@`]|[?:-](?: |\Z)| )|: |:\Z| #| \Z")
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _implicit_tag(text):
+    """The tag `_Dumper`'s resolver gives `text` written plain (BaseResolver.resolve)."""
+    tag = _TAGS.get(text)
+    if tag is None:
+        resolvers = _Dumper.yaml_implicit_resolvers
+        tag = next(
+            (
+                tag
+                for tag, pattern in resolvers.get(text[:1], []) + resolvers.get(None, [])
+                if pattern.match(text)
+            ),
+            _STR_TAG,
+        )
+        if len(_TAGS) < _CACHE_BOUND and len(text) <= 100:
+            _TAGS[text] = tag
+    return tag
+
+
+# Texts met before (numbers, keys and values repeat from run to run), up to a
+# small bound: the first documents fill it with what repeats (keys, "mock",
+# 600), and memory stays the same however many runs are exported.
+_CACHE_BOUND = 1_000
+_TAGS = {}
+
+
+def _plain_scalar(value):
+    """(text, tag) of a non-string scalar as SafeRepresenter writes it, or None."""
+    if value is None:
+        return "null", "tag:yaml.org,2002:null"
+    if value is True or value is False:
+        return ("true" if value else "false"), "tag:yaml.org,2002:bool"
+    if type(value) is int:
+        return str(value), "tag:yaml.org,2002:int"
+    if type(value) is float and value == value and value not in (math.inf, -math.inf):
+        text = repr(value).lower()
+        if "." not in text and "e" in text:
+            text = text.replace("e", ".0e", 1)
+        return text, "tag:yaml.org,2002:float"
+    return None
+
+
+class _BlockWriter:
+    """PyYAML's Emitter, cut down to what exported configs hold: block mappings with
+    text keys, block lists of scalars and mappings, {} and [], and scalars written
+    plain or single-quoted. Its state (column, whitespace, indention) and its
+    writers are Emitter's, line for line; anything else raises _Unsupported.
+    """
+
+    # Rendered keys, which repeat from run to run ("mephisto", "task_title", ...).
+    _keys = {}
+
+    def __init__(self):
+        self.out = []
+        self.column = 0
+        self.whitespace = True
+        self.indention = True
+        self.seen = set()
+
+    def document(self, document):
+        if type(document) is not dict or not document:
+            raise _Unsupported
+        self.mapping(document, 0)
+        self.write_indent(0)
+        return "".join(self.out)
+
+    def container(self, value):
+        # PyYAML writes an object met twice as an anchor and an alias.
+        if id(value) in self.seen:
+            raise _Unsupported
+        self.seen.add(id(value))
+
+    def mapping(self, mapping, indent):
+        self.container(mapping)
+        for key, value in mapping.items():
+            self.write_indent(indent)
+            self.key(key)
+            self.value(value, indent, in_mapping=True)
+
+    def sequence(self, sequence, indent):
+        self.container(sequence)
+        for item in sequence:
+            self.write_indent(indent)
+            self.write_indicator("-", True, indention=True)
+            if type(item) is list and item:
+                raise _Unsupported  # a list in a list
+            self.value(item, indent, in_mapping=False)
+
+    def value(self, value, indent, in_mapping):
+        kind = type(value)
+        if kind is str:
+            text = value
+        elif kind is dict or kind is list:
+            if not value:
+                self.write_indicator("{" if kind is dict else "[", True, whitespace=True)
+                self.write_indicator("}" if kind is dict else "]", False)
+            elif kind is dict:
+                self.mapping(value, indent + _INDENT)
+            else:
+                # A list in a mapping is not indented (Emitter's "indentless").
+                self.sequence(value, indent if in_mapping else indent + _INDENT)
+            return
+        elif isinstance(value, str):
+            text = str(value)  # a str enum (Provider.MOCK) is written as its value
+        else:
+            scalar = _plain_scalar(value)
+            if scalar is None or _implicit_tag(scalar[0]) != scalar[1]:
+                raise _Unsupported
+            self.write_plain(scalar[0], indent + _INDENT)
+            return
+        if _written_plain(text):
+            self.write_plain(text, indent + _INDENT)
+        else:
+            self.write_single_quoted(text, indent + _INDENT)
+
+    def key(self, key):
+        rendered = self._keys.get(key)
+        if rendered is None:
+            if type(key) is not str or not key or len(key) > 100:
+                raise _Unsupported  # an empty or long key is written "? key"
+            rendered = key if _written_plain(key) else "'" + key.replace("'", "''") + "'"
+            rendered += ":"
+            if len(self._keys) < _CACHE_BOUND:
+                self._keys[key] = rendered
+        # After write_indent: whitespace, so no space before the key.
+        self.out.append(rendered)
+        self.column += len(rendered)
+        self.whitespace = False
+        self.indention = False
+
+    # -- Emitter's writers (yaml/emitter.py), for text without line breaks.
+
+    def write_indicator(self, indicator, need_whitespace, whitespace=False, indention=False):
+        data = indicator if self.whitespace or not need_whitespace else " " + indicator
+        self.whitespace = whitespace
+        self.indention = self.indention and indention
+        self.column += len(data)
+        self.out.append(data)
+
+    def write_indent(self, indent):
+        if (
+            not self.indention
+            or self.column > indent
+            or (self.column == indent and not self.whitespace)
+        ):
+            self.out.append("\n")
+            self.whitespace = self.indention = True
+            self.column = 0
+        if self.column < indent:
+            self.whitespace = True
+            self.out.append(" " * (indent - self.column))
+            self.column = indent
+
+    def write_plain(self, text, indent):
+        if not self.whitespace:
+            self.out.append(" ")
+            self.column += 1
+        self.whitespace = self.indention = False
+        if self.column + len(text) <= _WIDTH + 1:
+            # No space past the width, so no fold: most values.
+            self.out.append(text)
+            self.column += len(text)
+        else:
+            self.write_folded(text, indent, 0, len(text))
+
+    def write_single_quoted(self, text, indent):
+        self.write_indicator("'", True)
+        quoted = text.replace("'", "''")
+        # A space first or last is never folded.
+        self.write_folded(quoted, indent, 1, len(quoted) - 1)
+        self.write_indicator("'", False)
+
+    def write_folded(self, text, indent, first, last):
+        """Emitter.write_plain's and write_single_quoted's folding, for text without
+        line breaks: a single space (not one of two) found past the width is a line
+        break and the indent instead, if it is between `first` and `last` (exclusive)."""
+        out, column, start = self.out, self.column, 0
+        while True:
+            # The first space whose column, when reached, is past the width.
+            at = _SINGLE_SPACE.search(text, max(start + _WIDTH + 1 - column, start, first))
+            if at is None or at.start() >= last:
+                break
+            out.append(text[start : at.start()])
+            out.append("\n" + " " * indent)
+            column, start = indent, at.start() + 1
+        out.append(text[start:])
+        self.column = column + len(text) - start
+
+
+_SINGLE_SPACE = re.compile(r"(?<! ) (?! )")
+# Texts met before, and whether each is written plain.
+_PLAIN = {}
+
+
+def _written_plain(text):
+    """True when PyYAML writes `text` plain, False when single-quoted; raises
+    _Unsupported when double-quoted (escapes, line breaks)."""
+    plain = _PLAIN.get(text)
+    if plain is None:
+        if _QUOTABLE.fullmatch(text) is None:
+            raise _Unsupported
+        plain = bool(text) and _NOT_PLAIN.search(text) is None and _implicit_tag(text) == _STR_TAG
+        if len(_PLAIN) < _CACHE_BOUND and len(text) <= 100:
+            _PLAIN[text] = plain
+    return plain
 
 
 # -- Hydra command-line overrides ----------------------------------------------------
@@ -318,6 +557,8 @@ class OverrideError(ValueError):
 
 def quote_string(text):
     """A Hydra double-quoted value that Hydra reads back as `text`."""
+    if "\\" not in text and '"' not in text:
+        return f'"{text}"'  # nothing to escape (most text): no regex
     return '"' + _QUOTE_RUNS.sub(lambda m: m[1] * 2 + ("\\" + m[2] if m[2] else ""), text) + '"'
 
 

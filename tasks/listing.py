@@ -89,10 +89,15 @@ def sort(queryset, key):
     return queryset.order_by(*(f"-{f}" if descending else f for f in fields))
 
 
-def runs_for_list(query="", sort_key=DEFAULT_SORT, status=DEFAULT_STATUS, *, indexed=True):
+def runs_for_list(
+    query="", sort_key=DEFAULT_SORT, status=DEFAULT_STATUS, *, indexed=True, provider=None
+):
+    """The runs matching `query`, `status` and (when given) `provider`, sorted."""
     queryset = TaskRun.objects.select_related("cloned_from", "mephisto_progress").filter(
         STATUS_FILTERS[parse_status(status)][1]
     )
+    if provider is not None:
+        queryset = queryset.filter(provider=provider)
     return sort(search(queryset, query, indexed=indexed), parse_sort(sort_key))
 
 
@@ -101,7 +106,7 @@ def runs_for_list(query="", sort_key=DEFAULT_SORT, status=DEFAULT_STATUS, *, ind
 SEARCH_CAP = 1_000
 
 
-def page_of_runs(query, sort_key, status, number, per_page):
+def page_of_runs(query, sort_key, status, number, per_page, *, provider=None):
     """The page `number` of the runs matching `query` and `status`, in the order `sort_key` asks.
 
     Two queries whatever the number of runs: a count that stops at a cap, and
@@ -111,7 +116,11 @@ def page_of_runs(query, sort_key, status, number, per_page):
     index and sorting them would cost more with each run that holds it.
     """
     cap = SEARCH_CAP if query.split() else CappedPaginator.cap
-    paginator = CappedPaginator(runs_for_list(query, sort_key, status), per_page, cap=cap)
+    paginator = CappedPaginator(
+        runs_for_list(query, sort_key, status, provider=provider), per_page, cap=cap
+    )
     if query.split() and paginator.capped:
-        paginator.object_list = runs_for_list(query, sort_key, status, indexed=False)
+        paginator.object_list = runs_for_list(
+            query, sort_key, status, indexed=False, provider=provider
+        )
     return paginator.get_page(number)

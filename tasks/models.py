@@ -538,6 +538,9 @@ class TaskRun(models.Model):
             models.Index(fields=["task_title", "id"], name="taskrun_title_id"),
             models.Index(fields=["task_name", "id"], name="taskrun_name_id"),
             models.Index(fields=["task_reward", "id"], name="taskrun_reward_id"),
+            # The API's provider filter, in the default order: without it a
+            # provider that few runs have is looked for in every row.
+            models.Index(fields=["provider", "created_at", "id"], name="taskrun_provider_created"),
         ]
         constraints = [
             # Backstops for the field validators, which carry the messages.
@@ -1003,6 +1006,39 @@ class MephistoUnlink(models.Model):
 
     def __str__(self):
         return f"run #{self.run_id} is not Mephisto run {self.mephisto_task_run_id}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: its owner's model permissions, for scripts.
+
+    The secret is shown once, when the token is made (tasks.api.tokens.issue),
+    and only its SHA-256 is kept: the random part carries 256 bits, so a plain
+    hash is as strong as a slow one and costs nothing per request. The short
+    `prefix` in front of it finds the row; the hash is then compared.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(
+        max_length=100, help_text="What the token is for, such as the machine or script using it."
+    )
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField("SHA-256 of the secret", max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
 
 
 def _job_result_path(job, filename):

@@ -19,6 +19,8 @@ urlpatterns = [
     path("runs/<int:pk>/clone/", views.run_clone, name="run-clone"),
     path("runs/<int:pk>/delete/", views.run_delete, name="run-delete"),
     path("runs/<int:pk>/export/", views.run_export, name="run-export"),
+    # The stable download link the first issue promised: JSON for the latest Mephisto.
+    path("runs/<int:pk>/export.json", views.run_export_json, name="run-export-json"),
     path("runs/<int:pk>/preview.json", views.run_preview, name="run-edit-preview"),
     path("runs/<int:pk>/status/", views.run_status, name="run-status"),
     path("runs/<int:pk>/unlink/", views.run_unlink, name="run-unlink"),

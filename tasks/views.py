@@ -91,6 +91,7 @@ def run_detail(request, pk):
             "config_json": exporting.dumps(exporting.run_to_config(run)),
             "overrides": _overrides(run),
             "export_form": ExportForm(),
+            "api_url": request.build_absolute_uri(reverse("api:run-detail", args=[run.pk])),
         },
     )
 
@@ -529,6 +530,18 @@ def run_export(request, pk):
     fmt, target = ExportForm(request.GET).choices()
     try:
         return attachment(*exporting.export_run(run, fmt, target))
+    except exporting.ExportError as error:
+        messages.error(request, str(error))
+        return redirect(run)
+
+
+@login_required
+@permission_required("tasks.view_taskrun", raise_exception=True)
+def run_export_json(request, pk):
+    """The run as JSON for the latest Mephisto, at a URL that never changes."""
+    run = _get_run(pk)
+    try:
+        return attachment(*exporting.export_run(run, "json", "latest"))
     except exporting.ExportError as error:
         messages.error(request, str(error))
         return redirect(run)

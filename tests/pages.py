@@ -17,6 +17,8 @@ def every_page(run, other, user):
         ("import", reverse("tasks:run-import")),
         ("background work", reverse("tasks:job-list")),
         ("password change", reverse("password_change")),
+        ("api tokens", reverse("api-tokens")),
+        ("api docs", reverse("api:docs")),
         ("admin index", reverse("admin:index")),
         ("admin changelist", reverse("admin:tasks_taskrun_changelist")),
         ("admin add", reverse("admin:tasks_taskrun_add")),
@@ -28,6 +30,7 @@ def every_page(run, other, user):
         ("admin add user", reverse("admin:auth_user_add")),
         ("admin password change", reverse("admin:password_change")),
         ("admin groups", reverse("admin:auth_group_changelist")),
+        ("admin api tokens", reverse("admin:tasks_apitoken_changelist")),
         # Last: the browser test types into this form once it is open.
         ("create", reverse("tasks:run-create")),
     ]

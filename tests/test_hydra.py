@@ -357,3 +357,96 @@ def test_any_string_written_as_yaml_reads_back_as_the_same_string_in_omegaconf(t
 )
 def test_number_and_date_like_strings_written_as_yaml_stay_strings_in_omegaconf(text):
     assert omegaconf_value(hydra.dump_yaml({"a": text}), "a") == text
+
+
+# -- YAML written as PyYAML writes it ----------------------------------------------------
+
+# Text that touches every choice PyYAML's emitter makes: plain, single- or
+# double-quoted, folded past 80 columns, resolved as another type.
+yaml_text = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                " ",
+                "  ",
+                ": ",
+                " #",
+                "#",
+                "'",
+                '"',
+                "-",
+                "? ",
+                "---",
+                "...",
+                ",",
+                "[",
+                "{",
+                "*",
+                "&",
+                "!",
+                "|",
+                ">",
+                "%",
+                "@",
+                "`",
+                "true",
+                "null",
+                "~",
+                "1e5",
+                "0x1F",
+                "2024-01-15",
+                "yes",
+                "on",
+                "1_000",
+                ".inf",
+                "é",
+                "漢字",
+                "🙂",
+                "\t",
+                "\n",
+                "\r",
+                "\x85",
+                "\u2028",
+                "\x7f",
+                "\ufeff",
+                "word",
+                "a longer run of words to fold",
+            ]
+        ),
+        st.text(max_size=5),
+    ),
+    max_size=40,
+).map("".join)
+yaml_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        yaml_text,
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(yaml_text, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(yaml_text, yaml_values, min_size=1, max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_yaml_is_written_byte_for_byte_as_pyyaml_writes_it(document):
+    assert hydra.dump_yaml(document) == hydra._pyyaml_dump(document)
+
+
+def test_long_text_folds_at_spaces_past_eighty_columns_as_pyyaml_does():
+    document = {"mephisto": {"task": {"task_description": "word " * 40 + "end", "q": "'x' " * 30}}}
+    text = hydra.dump_yaml(document)
+    assert text == hydra._pyyaml_dump(document)
+    assert "\n      word" in text
+
+
+def test_text_pyyaml_double_quotes_is_left_to_pyyaml():
+    document = {"a": "line one\nline two", "b": ["tab\there"], "c": [[1]]}
+    with pytest.raises(hydra._Unsupported):
+        hydra._BlockWriter().document(document)
+    assert hydra.dump_yaml(document) == hydra._pyyaml_dump(document)

@@ -199,6 +199,9 @@ def form_text(name, value):
     if isinstance(value, bool):
         return "true" if value else "false"
     if name == "aux_parameters":
+        if _has_key_not_text(value):
+            # json.dumps would quietly write None or 1 as the text "null" or "1".
+            return repr(value)
         try:
             text = json.dumps(_with_huge(value), ensure_ascii=False, allow_nan=True)
             if _has_surrogate(text):
@@ -238,6 +241,14 @@ def post_of(values, **extra):
 # in aux_parameters it is typed as the escape "\udc00", which every path reads.
 def form_cannot_post(values):
     return any(isinstance(value, str) and _has_surrogate(value) for value in values.values())
+
+
+def _has_key_not_text(value):
+    if isinstance(value, dict):
+        return any(not isinstance(k, str) or _has_key_not_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_key_not_text(item) for item in value)
+    return False
 
 
 def _has_surrogate(text):

@@ -254,6 +254,63 @@ ROUTES = {
         ),
         False,
     ),
+    # The API (tasks/api/): a script's calls, with the session here (a token in
+    # test_api_permissions.py).
+    "api:run-list": (
+        lambda c, d, lr: c.post(
+            "/api/runs/", {**_valid(), "task_reward": 1, "task_title": "API"}, "application/json"
+        ),
+        True,
+    ),
+    "api:run-detail": (
+        lambda c, d, lr: c.patch(
+            f"/api/runs/{d.pk}",
+            {"task_title": "API edit", "version": d.version},
+            "application/json",
+        ),
+        True,
+    ),
+    "api:run-detail delete": (lambda c, d, lr: c.delete(f"/api/runs/{d.pk}"), True),
+    "api:run-clone": (
+        lambda c, d, lr: c.post(f"/api/runs/{lr.pk}/clone", {}, "application/json"),
+        True,
+    ),
+    "api:run-launch": (
+        lambda c, d, lr: c.post(f"/api/runs/{d.pk}/launch", {}, "application/json"),
+        True,
+    ),
+    "api:run-archive": (lambda c, d, lr: c.post(f"/api/runs/{d.pk}/archive"), True),
+    "api:run-unarchive": (
+        lambda c, d, lr: [c.post(f"/api/runs/{d.pk}/{a}") for a in ("archive", "unarchive")][-1],
+        True,
+    ),
+    "api:runs-import": (
+        lambda c, d, lr: c.post(
+            "/api/runs/import",
+            {
+                "file": SimpleUploadedFile(
+                    "r.jsonl",
+                    json.dumps(
+                        {
+                            "task_title": "I",
+                            "task_description": "D",
+                            "task_reward": 1,
+                            "task_tags": "t",
+                        }
+                    ).encode(),
+                )
+            },
+        ),
+        True,
+    ),
+    "api:run-history": (lambda c, d, lr: c.post(f"/api/runs/{d.pk}/history"), False),
+    "api:run-history-diff": (lambda c, d, lr: c.post(f"/api/runs/{d.pk}/history/diff"), False),
+    "api:run-config": (lambda c, d, lr: c.post(f"/api/runs/{d.pk}/config.yaml"), False),
+    "api:runs-export": (lambda c, d, lr: c.post("/api/runs/export"), False),
+    "api:config-schema": (lambda c, d, lr: c.post("/api/config-schema.json"), False),
+    "api:schema": (lambda c, d, lr: c.post("/api/schema/"), False),
+    "api:docs": (lambda c, d, lr: c.post("/api/docs/"), False),
+    "tasks:run-export-json": (_get_only("tasks:run-export-json", pk=True), False),
 }
 
 
@@ -272,7 +329,7 @@ def _route_names():
                 names.add(f"{namespace}{pattern.name}")
 
     walk(get_resolver().url_patterns)
-    return {n for n in names if n.startswith(("tasks:", "admin:tasks_taskrun_"))}
+    return {n for n in names if n.startswith(("tasks:", "admin:tasks_taskrun_", "api:"))}
 
 
 def test_every_route_of_the_dashboard_and_the_task_run_admin_is_walked():
@@ -315,5 +372,5 @@ def test_an_anonymous_post_changes_nothing(client, runs, route):
     post, _ = ROUTES[route]
     before = _state()
     response = post(client, *runs)
-    assert response.status_code in (302, 403, 405)
+    assert response.status_code in (302, 401, 403, 405)
     assert _state() == before

@@ -1,0 +1,684 @@
+"""The API's endpoints: thin callers of tasks.listing, tasks.services, tasks.exporting,
+tasks.importing and tasks.schema, answering JSON (or the export's own format).
+
+Every write goes through tasks.services (via tasks.api.writes for the run's
+fields). A refused request answers a JSON object with `detail` (and `code`).
+"""
+
+import re
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status as http
+from rest_framework.exceptions import APIException
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tasks import exporting, history, importing, listing, querystrings, schema, services
+from tasks.api import writes
+from tasks.api.imports import import_files
+from tasks.api.permissions import ChangeOnPost, TaskRunPermissions
+from tasks.api.serializers import (
+    ImportSerializer,
+    LaunchSerializer,
+    ProblemSerializer,
+    TaskRunPageSerializer,
+    TaskRunSerializer,
+    TaskRunWriteSerializer,
+    VersionSerializer,
+)
+from tasks.downloads import attachment
+from tasks.models import ApiToken, EditConflict, TaskRun
+from tasks.providers import Provider
+
+PROBLEM = OpenApiResponse(ProblemSerializer, description="Refused: `detail` says why.")
+# One run's export by its file name: config.json, config.yaml, config.txt (overrides).
+EXPORT_EXTENSIONS = {"json": "json", "yaml": "yaml", "yml": "yaml", "txt": "overrides"}
+TARGET = OpenApiParameter(
+    "target",
+    str,
+    enum=list(exporting.TARGETS),
+    description="The Mephisto release that will read it (default latest).",
+)
+LIST_PARAMETERS = [
+    OpenApiParameter("q", str, description="Words the title, task name or tags all contain."),
+    OpenApiParameter(
+        "status", str, enum=list(listing.STATUS_FILTERS), description="Default: current."
+    ),
+    OpenApiParameter("provider", str, enum=list(Provider.values)),
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=[f"{sign}{key}" for key in listing.SORTS for sign in ("", "-")],
+        description=f"Default: {listing.DEFAULT_SORT}.",
+    ),
+]
+_ETAG = re.compile(r'\s*(?:W/)?"v([1-9][0-9]{0,9})"\s*\Z', re.ASCII)
+
+
+class Problem(APIException):
+    """A refusal with a JSON body of our own (`detail` and more)."""
+
+    def __init__(self, status, body):
+        self.status_code = status
+        self.body = body
+        super().__init__(body.get("detail"))
+
+
+class IgnoreAccept(BaseContentNegotiation):
+    """An export is in the format its URL names, whatever Accept says (curl, urllib)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _problem(status, detail, code="invalid", **extra):
+    return Response({"code": code, "detail": detail, **extra}, status=status)
+
+
+def _refused(error):
+    return Response(error.body, status=error.status)
+
+
+class ApiView(APIView):
+    """Model permissions on task runs; bodies bounded like a form post's."""
+
+    queryset = TaskRun.objects.none()  # tells DjangoModelPermissions the model
+    permission_classes = [TaskRunPermissions]
+    max_body_bytes = None  # default: settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        limit = self.max_body_bytes or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            raise Problem(
+                http.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                {
+                    "code": "too_large",
+                    "detail": f"The body is {length:,} bytes; at most {limit:,} are accepted.",
+                },
+            )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Problem):
+            return Response(exc.body, status=exc.status_code)
+        if isinstance(exc, writes.Refused):
+            return _refused(exc)
+        return super().handle_exception(exc)
+
+
+def _via(request):
+    """How the history names this path: the API, and which token (or the session)."""
+    if isinstance(request.auth, ApiToken):
+        return f"api (token {request.auth.prefix}: {request.auth.name})"
+    return "api (session)"
+
+
+def _get_run(pk):
+    if pk > querystrings.BIGINT_MAX:
+        raise Http404
+    return get_object_or_404(TaskRun.objects.select_related("created_by", "updated_by"), pk=pk)
+
+
+def etag(run):
+    return f'"v{run.version}"'
+
+
+def _run_response(request, run, status=http.HTTP_200_OK):
+    response = Response(TaskRunSerializer(run, context={"request": request}).data, status=status)
+    response["ETag"] = etag(run)
+    if status == http.HTTP_201_CREATED:
+        response["Location"] = reverse("api:run-detail", args=[run.pk])
+    return response
+
+
+def _check_query(request):
+    if querystrings.unstorable(request.query_params):
+        raise Problem(400, {"code": "invalid", "detail": querystrings.PARAMETERS_UNSTORABLE})
+
+
+def _choice(request, name, choices, default):
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return default
+    if value not in choices:
+        raise Problem(
+            400,
+            {
+                "code": "invalid",
+                "detail": f"{name} must be one of {', '.join(choices)}; not {value[:50]!r}.",
+            },
+        )
+    return value
+
+
+def _whole(request, name, default, maximum):
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    ids = querystrings.read_ids([value], maximum=maximum)
+    if not ids:
+        raise Problem(
+            400,
+            {"code": "invalid", "detail": f"{name} must be a whole number from 1 to {maximum:,}."},
+        )
+    return ids[0]
+
+
+def _filters(request):
+    """(query, sort, status, provider) from the query string; raises Problem."""
+    _check_query(request)
+    query = request.query_params.get("q", "").strip()
+    problem = querystrings.search_problem(query)
+    if problem:
+        raise Problem(400, {"code": "invalid", "detail": problem})
+    sorts = [f"{sign}{key}" for key in listing.SORTS for sign in ("", "-")]
+    return (
+        query,
+        _choice(request, "sort", sorts, listing.DEFAULT_SORT),
+        _choice(request, "status", list(listing.STATUS_FILTERS), listing.DEFAULT_STATUS),
+        _choice(request, "provider", list(Provider.values), None),
+    )
+
+
+def _page_link(request, number):
+    params = request.query_params.copy()
+    params["page"] = str(number)
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+def _usernames(runs):
+    ids = {run.created_by_id for run in runs} | {run.updated_by_id for run in runs}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+
+
+class RunList(ApiView):
+    @extend_schema(
+        operation_id="runs_list",
+        summary="List runs",
+        parameters=[
+            *LIST_PARAMETERS,
+            OpenApiParameter("page", int),
+            OpenApiParameter(
+                "page_size", int, description=f"Default {settings.TASKADMIN_PAGE_SIZE}."
+            ),
+        ],
+        responses={200: TaskRunPageSerializer, 400: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request):
+        """Runs matching the search and filters, a page at a time (the list page's search).
+
+        The count stops at 10,000 (1,000 for a search): `count_capped` then says
+        that more match; narrow the search or reverse the sort to reach the rest.
+        """
+        query, sort_key, status, provider = _filters(request)
+        number = _whole(request, "page", 1, querystrings.BIGINT_MAX)
+        size = _whole(
+            request, "page_size", settings.TASKADMIN_PAGE_SIZE, settings.TASKADMIN_API_MAX_PAGE_SIZE
+        )
+        page = listing.page_of_runs(query, sort_key, status, number, size, provider=provider)
+        if page.number != number:
+            raise Problem(
+                404,
+                {
+                    "code": "not_found",
+                    "detail": f"No page {number}: there are {page.paginator.num_pages}.",
+                },
+            )
+        runs = list(page.object_list)
+        context = {"request": request, "usernames": _usernames(runs)}
+        return Response(
+            {
+                "count": page.paginator.count,
+                "count_capped": page.paginator.capped,
+                "page": page.number,
+                "pages": page.paginator.num_pages,
+                "next": _page_link(request, number + 1) if page.has_next() else None,
+                "previous": _page_link(request, number - 1) if page.has_previous() else None,
+                "results": TaskRunSerializer(runs, many=True, context=context).data,
+            }
+        )
+
+    @extend_schema(
+        operation_id="runs_create",
+        summary="Create a run",
+        request=TaskRunWriteSerializer,
+        responses={201: TaskRunSerializer, 400: PROBLEM},
+    )
+    def post(self, request):
+        """A new run from the fields given (the others take their defaults), checked as
+        the form checks it. Unread warnings refuse it until their codes are sent as
+        `acknowledge`."""
+        values, _, acknowledged = writes.read_body(request.data)
+        form = writes.fill_form(TaskRun(), values, base=TaskRun(), acknowledged=acknowledged)
+        run = writes.save(
+            form,
+            lambda **kw: services.run_save(form.instance, by=request.user, via=_via(request), **kw),
+            acknowledged=acknowledged,
+        )
+        return _run_response(request, run, http.HTTP_201_CREATED)
+
+
+def _if_match(request):
+    """The version an If-Match header names, None without one; raises Problem."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    match = _ETAG.match(header)
+    if not match:
+        raise Problem(
+            400,
+            {
+                "code": "invalid",
+                "detail": 'If-Match must be the ETag a GET of the run gave, such as "v3".',
+            },
+        )
+    version = int(match.group(1))
+    if version > querystrings.INTEGER_MAX:
+        raise Problem(400, {"code": "invalid", "detail": "No run has that version."})
+    return version
+
+
+class RunDetail(ApiView):
+    @extend_schema(
+        operation_id="runs_read",
+        summary="One run",
+        responses={200: TaskRunSerializer, 404: PROBLEM},
+    )
+    def get(self, request, pk):
+        """The run; its ETag ("v<version>") can be sent back as If-Match with an update."""
+        return _run_response(request, _get_run(pk))
+
+    @extend_schema(
+        operation_id="runs_update",
+        summary="Update a run",
+        request=TaskRunWriteSerializer,
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER)],
+        responses={200: TaskRunSerializer, 400: PROBLEM, 409: PROBLEM, 428: PROBLEM},
+    )
+    def patch(self, request, pk):
+        """Change the fields given. Name the version you read (`version`, or If-Match
+        with the ETag): if the run was saved since, nothing is saved and 409 names
+        the fields that changed meanwhile."""
+        run = _get_run(pk)
+        writes.refuse_if_launched(run)
+        values, version, acknowledged = writes.read_body(request.data)
+        version = version if version is not None else _if_match(request)
+        if version is None:
+            return _problem(
+                428,
+                'Send the version you read: "version" in the body or If-Match with the ETag.',
+                code="version_required",
+            )
+        # The fields left out keep the values of the version read, so that a
+        # conflict names only what this request changes.
+        base = run
+        if version != run.version:
+            base = run.history.filter(version=version).order_by("-history_id").first() or run
+        form = writes.fill_form(run, values, base=base, version=version, acknowledged=acknowledged)
+        saved = writes.save(
+            form,
+            lambda **kw: services.run_save(form.instance, by=request.user, via=_via(request), **kw),
+            acknowledged=acknowledged,
+            loaded_version=version,
+        )
+        return _run_response(request, saved)
+
+    @extend_schema(
+        operation_id="runs_delete",
+        summary="Delete a draft",
+        responses={204: None, 400: PROBLEM, 404: PROBLEM},
+    )
+    def delete(self, request, pk):
+        """Delete a draft (its history is kept). A launched run cannot be deleted."""
+        run = _get_run(pk)
+        try:
+            services.run_delete(run, by=request.user, via=_via(request))
+        except ValidationError as error:
+            return Response(writes.validation_body(error), status=400)
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
+
+class RunClone(ApiView):
+    @extend_schema(
+        operation_id="runs_clone",
+        summary="Clone a run",
+        request=TaskRunWriteSerializer,
+        responses={201: TaskRunSerializer, 400: PROBLEM, 404: PROBLEM},
+    )
+    def post(self, request, pk):
+        """A new draft with the run's config (and any fields given changed), recorded as
+        cloned from it."""
+        original = _get_run(pk)
+        # No body at all (DRF's empty data) clones unchanged.
+        values, _, acknowledged = writes.read_body(request.data)
+        clone = original.clone(by=request.user)
+        form = writes.fill_form(clone, values, base=clone, acknowledged=acknowledged)
+        run = writes.save(
+            form,
+            lambda **kw: services.run_clone(
+                original, by=request.user, via=_via(request), clone=form.instance, **kw
+            ),
+            acknowledged=acknowledged,
+        )
+        return _run_response(request, run, http.HTTP_201_CREATED)
+
+
+def _acknowledged(data):
+    codes = data.get("acknowledge", [])
+    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+        raise Problem(400, {"code": "invalid", "detail": "acknowledge must be a list of codes."})
+    return codes
+
+
+def _body(request, allowed):
+    data = request.data
+    if not isinstance(data, dict):
+        raise Problem(400, {"code": "invalid", "detail": "The body must be a JSON object."})
+    unknown = [key for key in data if key not in allowed]
+    if unknown:
+        raise Problem(
+            400,
+            {
+                "code": "invalid",
+                "detail": f"Unknown field {unknown[0][:50]!r}; this takes {', '.join(allowed)}.",
+            },
+        )
+    return data
+
+
+def _status_change(request, run, change):
+    try:
+        change()
+    except services.UnreadWarnings as error:
+        return Response(writes.warnings_body(error.warnings), status=400)
+    except ValidationError as error:
+        return Response(writes.validation_body(error), status=400)
+    except EditConflict:
+        return _problem(
+            409, "Someone else saved this run just now; fetch it and try again.", "conflict"
+        )
+    return _run_response(request, run)
+
+
+class RunLaunch(ApiView):
+    permission_classes = [ChangeOnPost]
+
+    @extend_schema(
+        operation_id="runs_launch",
+        summary="Mark a run launched",
+        request=LaunchSerializer,
+        responses={200: TaskRunSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+    )
+    def post(self, request, pk):
+        """Record that Mephisto launched this draft (with Mephisto's task run id): its
+        config is read-only from then on. Warnings that arose since it was saved are
+        asked about first."""
+        run = _get_run(pk)
+        data = _body(request, ("mephisto_task_run_id", "acknowledge"))
+        run_id = data.get("mephisto_task_run_id", "")
+        if not isinstance(run_id, str):
+            return _problem(400, "mephisto_task_run_id must be text.")
+        acknowledged = _acknowledged(data)
+        return _status_change(
+            request,
+            run,
+            lambda: services.run_launch(
+                run, by=request.user, mephisto_task_run_id=run_id.strip(), acknowledged=acknowledged
+            ),
+        )
+
+
+class RunArchive(ApiView):
+    permission_classes = [ChangeOnPost]
+
+    @extend_schema(
+        operation_id="runs_archive",
+        summary="Archive a run",
+        request=None,
+        responses={200: TaskRunSerializer, 400: PROBLEM},
+    )
+    def post(self, request, pk):
+        """Hide the run from the default list."""
+        run = _get_run(pk)
+        return _status_change(request, run, lambda: services.run_archive(run, by=request.user))
+
+
+class RunUnarchive(ApiView):
+    permission_classes = [ChangeOnPost]
+
+    @extend_schema(
+        operation_id="runs_unarchive",
+        summary="Bring a run back from the archive",
+        request=None,
+        responses={200: TaskRunSerializer, 400: PROBLEM},
+    )
+    def post(self, request, pk):
+        """Back to launched (if it was) or draft."""
+        run = _get_run(pk)
+        return _status_change(request, run, lambda: services.run_unarchive(run, by=request.user))
+
+
+class RunHistory(ApiView):
+    @extend_schema(
+        operation_id="runs_history",
+        summary="A run's versions",
+        responses={200: VersionSerializer(many=True)},
+    )
+    def get(self, request, pk):
+        """Every recorded version, newest first: who, when, how, the fields it changed,
+        and the warnings read for it."""
+        run = _get_run(pk)
+        records = list(run.history.select_related("history_user").order_by("history_id"))
+        versions, previous = [], None
+        for record in records:
+            config = history.config_of(record)
+            versions.append(
+                {
+                    "history_id": record.history_id,
+                    "version": record.version,
+                    "date": record.history_date,
+                    "user": record.history_user.get_username() if record.history_user else None,
+                    "via": record.history_change_reason,
+                    "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+                    "changed": history.changed_fields(previous, config) if previous else [],
+                    "acknowledged_warnings": record.acknowledged_warnings,
+                }
+            )
+            previous = config
+        return Response(VersionSerializer(versions[::-1], many=True).data)
+
+
+class RunHistoryDiff(ApiView):
+    @extend_schema(
+        operation_id="runs_history_diff",
+        summary="What changed between two versions",
+        parameters=[
+            OpenApiParameter("from", int, required=True, description="A version number."),
+            OpenApiParameter("to", int, required=True, description="A later version number."),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request, pk):
+        """Field by field, what changed from version `from` to version `to` (the
+        description line by line, when short enough)."""
+        run = _get_run(pk)
+        _check_query(request)
+        numbers = [_whole(request, name, None, querystrings.INTEGER_MAX) for name in ("from", "to")]
+        if None in numbers:
+            return _problem(400, "Give two versions: ?from=N&to=M.")
+        records = []
+        for number in numbers:
+            record = run.history.filter(version=number).order_by("-history_id").first()
+            if record is None:
+                return _problem(404, f"This run has no version {number}.", "not_found")
+            records.append(record)
+        before, after = (history.config_of(record) for record in records)
+        return Response(
+            {
+                "from": numbers[0],
+                "to": numbers[1],
+                "changes": [
+                    {
+                        "field": change.name,
+                        "label": change.label,
+                        "before": before[change.name],
+                        "after": after[change.name],
+                        "before_text": change.before,
+                        "after_text": change.after,
+                        "lines": [list(line) for line in change.lines],
+                    }
+                    for change in history.compare(before, after)
+                ],
+            }
+        )
+
+
+def _target(request):
+    return _choice(request, "target", list(exporting.TARGETS), "latest")
+
+
+class RunConfig(ApiView):
+    content_negotiation_class = IgnoreAccept
+
+    @extend_schema(
+        operation_id="runs_config",
+        summary="Export one run",
+        parameters=[TARGET],
+        responses={
+            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "text/plain"): OpenApiTypes.STR,
+            400: PROBLEM,
+            404: PROBLEM,
+        },
+    )
+    def get(self, request, pk, ext):
+        """The run's config as Mephisto launches it: config.yaml (a Hydra config file
+        for hydra_configs/conf/), config.json, or config.txt (the Hydra overrides)."""
+        if ext not in EXPORT_EXTENSIONS:
+            return _problem(
+                404, "Export as config.json, config.yaml or config.txt (overrides).", "not_found"
+            )
+        run = _get_run(pk)
+        _check_query(request)
+        try:
+            return attachment(*exporting.export_run(run, EXPORT_EXTENSIONS[ext], _target(request)))
+        except exporting.ExportError as error:
+            return _problem(400, str(error))
+
+
+class RunsExport(ApiView):
+    content_negotiation_class = IgnoreAccept
+
+    @extend_schema(
+        operation_id="runs_export",
+        summary="Export many runs",
+        parameters=[
+            OpenApiParameter("format", str, enum=list(exporting.FORMATS)),
+            TARGET,
+            OpenApiParameter("id", int, many=True, description="Only these runs."),
+            *LIST_PARAMETERS,
+        ],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            400: PROBLEM,
+        },
+    )
+    def get(self, request):
+        """The runs matching the search (or those named by `id`), in the list's order:
+        JSON streamed as one array, YAML and overrides as a zip of one file per run."""
+        query, sort_key, status, provider = _filters(request)
+        fmt = _choice(request, "format", list(exporting.FORMATS), "json")
+        target = _target(request)
+        runs = listing.runs_for_list(query, sort_key, status, provider=provider)
+        if "id" in request.query_params:
+            runs = runs.filter(pk__in=querystrings.read_ids(request.query_params.getlist("id")))
+        try:
+            return attachment(*exporting.stream_runs(runs, fmt, target))
+        except exporting.ExportError as error:
+            return _problem(400, str(error))
+
+
+class RunsImport(ApiView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @property
+    def max_body_bytes(self):
+        # The files themselves are bounded by the import's own limit, checked below.
+        return importing.max_bytes() + 1_000_000
+
+    @extend_schema(
+        operation_id="runs_import",
+        summary="Import runs (dry run, then apply)",
+        request={"multipart/form-data": ImportSerializer},
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 400: PROBLEM},
+    )
+    def post(self, request):
+        """Files as the Import page reads them (JSON, JSON Lines, YAML, overrides, zip,
+        Mephisto database.db), posted as `file`. With `dry_run=true` nothing is saved:
+        the answer counts the new, identical and invalid runs and gives each document's
+        verdict and warnings. Without it the new runs are saved (`mode=valid` skips
+        invalid ones; `acknowledge` carries the warning codes read), all or none."""
+        uploads = request.FILES.getlist("file")
+        if not uploads:
+            return _problem(400, "Post the file(s) to import as `file` (multipart/form-data).")
+        total = sum(upload.size for upload in uploads)
+        if total > importing.max_bytes():
+            name = uploads[0].name if len(uploads) == 1 else f"{len(uploads)} files together"
+            return _problem(413, importing.size_error(name, total), "too_large")
+        flags = {}
+        for name, default in (("dry_run", False),):
+            value = request.data.get(name, "")
+            if value in ("", None):
+                flags[name] = default
+            elif str(value).lower() in ("true", "1", "yes", "on"):
+                flags[name] = True
+            elif str(value).lower() in ("false", "0", "no", "off"):
+                flags[name] = False
+            else:
+                return _problem(400, f"{name} must be true or false.")
+        mode = request.data.get("mode") or "all"
+        if mode not in ("all", "valid"):
+            return _problem(400, "mode must be all or valid.")
+        status, body = import_files(
+            [(upload.name, upload.read()) for upload in uploads],
+            by=request.user,
+            dry_run=flags["dry_run"],
+            only_valid=mode == "valid",
+            acknowledged=request.data.getlist("acknowledge"),
+        )
+        return Response(body, status=status)
+
+
+class ConfigSchema(ApiView):
+    content_negotiation_class = IgnoreAccept
+
+    @extend_schema(
+        operation_id="config_schema",
+        tags=["schema"],
+        summary="JSON Schema of a config",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        """The JSON Schema (draft 2020-12) of a config document, from the model."""
+        return JsonResponse(schema.config_schema(), json_dumps_params={"indent": 2})
