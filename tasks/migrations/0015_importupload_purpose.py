@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0013_mephisto_progress'),
+        ('tasks', '0014_api_tokens'),
     ]
 
     operations = [
