@@ -43,11 +43,14 @@ test-postgres: setup
 	url=$$(scripts/ensure-postgres $${PGDATABASE_NAME:-taskadmin}) && \
 		DATABASE_URL=$$url $(PY) -m pytest $(PYTEST_ARGS)
 
-## Load test: 20 users for 60 s against gunicorn (4 workers) on PostgreSQL (bench/load.py --help).
+## Load test: 20 users for 60 s against gunicorn (4 workers) and a worker on PostgreSQL;
+## any unexpected status fails it (bench/load.py --help).
 load: setup
 	$(PY) bench/load.py $(LOAD_ARGS)
 
-## Time the pages and the export at 1,000 and 100,000 runs (see README, "Benchmarks").
+## Issue 13's targets, each figure beside its peer, on DATABASE_URL's database
+## (SQLite by default): pages, export, import, history (README, "Benchmarks";
+## BENCH_ARGS="--small --only pages" for a quick look, "--strict" to fail on a miss).
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)
 

@@ -10,15 +10,20 @@ per simulated user plus runs to list and search, starts gunicorn on a free
 loopback port with the production settings (DEBUG off), and runs the users for
 the given time. Each user logs in through the login page and then, at random,
 lists, searches, opens runs, edits its own run (a counter in the title and in
-aux_parameters), clones it and exports runs, with real forms and CSRF tokens.
+aux_parameters), clones it, exports runs in every format, imports a small file
+(upload, preview, apply; following the job page while the work runs in the
+background, when it does) and opens the admin changelist, ours and Django's
+stock one on the same model (bench/stock_admin.py, at /stock-admin/), with real
+forms and CSRF tokens. A db_worker runs beside gunicorn for background work.
 
 When the time is up it stops gunicorn and compares the database with what the
 successful writes imply: each user's run holds its last successful edit, has
 one version (and one history record) per successful save, and each successful
-clone exists exactly once. It prints requests per second,
-latency percentiles per action and overall, and the status codes; it exits
-non-zero on any 5xx, failed request, refused save, lost update or missing
-clone.
+clone and each confirmed import exists exactly once. It prints requests per
+second, latency percentiles per action and overall (the stock admin's beside
+ours), and the status codes; it prints RESULT: FAIL and exits non-zero on any
+status an action does not expect (a 404 or a 5xx as much as anything), failed
+request, refused save, lost update, or missing clone or import.
 Everything stays on 127.0.0.1.
 """
 
@@ -57,8 +62,38 @@ ACTIONS = {
     "clone": 1,
     "export one": 2,
     "export search": 1,
+    "import": 1,
+    "admin changelist": 1,
+    "stock admin changelist": 1,
 }
+# The statuses each request may answer; any other is a failure.
+EXPECTED = {
+    "login page": {200},
+    "login": {302},
+    "list": {200},
+    "search": {200},
+    "detail": {200},
+    "edit form": {200},
+    "edit save": {302},
+    "clone form": {200},
+    "clone save": {302},
+    "export one": {200},
+    "export search": {200},
+    "import page": {200},
+    # The preview at once (200), or a job page to follow (302).
+    "import upload": {200, 302},
+    "import apply": {302},
+    "job page": {200},
+    "job progress": {200},
+    "admin changelist": {200},
+    "stock admin changelist": {200},
+}
+EXPORT_FORMATS = ("json", "yaml", "overrides")
+JOB_PATH = re.compile(r"/jobs/[0-9a-f-]+/\Z")
+JOB_WAIT_SECONDS = 120
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TOKEN_INPUT = re.compile(r'name="token" value="([^"]+)"')
+ACKNOWLEDGE_INPUT = re.compile(r'name="acknowledge" value="([^"]+)"')
 
 
 def parse_args():
@@ -67,6 +102,7 @@ def parse_args():
     parser.add_argument("--duration", type=float, default=60, help="seconds of load (60)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
     parser.add_argument("--runs", type=int, default=300, help="extra runs to list (300)")
+    parser.add_argument("--import-runs", type=int, default=3, help="runs in each imported file (3)")
     parser.add_argument(
         "--database", default="taskadmin_load", help="PostgreSQL database to use (taskadmin_load)"
     )
@@ -84,7 +120,8 @@ def free_port():
 def server_environment(database_url, port, workers):
     return {
         "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "taskadmin.settings",
+        # The production settings, with Django's stock admin at /stock-admin/.
+        "DJANGO_SETTINGS_MODULE": "bench.load_settings",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": database_url,
@@ -155,7 +192,8 @@ def filled_form(content, **values):
 
 
 def prepare_database(users, extra_runs):
-    """Users with view/add/change permissions, one run each, and runs to list."""
+    """Staff users with view/add/change permissions (the admin's changelists need
+    staff), one run each, and runs to list."""
     import django
 
     django.setup()
@@ -170,7 +208,7 @@ def prepare_database(users, extra_runs):
     password = secrets.token_urlsafe(16)
     accounts = []
     for number in range(users):
-        user = User.objects.create_user(f"load-{number:02d}", password=password)
+        user = User.objects.create_user(f"load-{number:02d}", password=password, is_staff=True)
         user.user_permissions.set(permissions)
         run = TaskRun.objects.create(
             task_title=title_for(number, 0),
@@ -209,12 +247,15 @@ class Browser:
         self.cookies = {}
         self.connection = None
 
-    def request(self, action, method, path, form=None):
-        headers = {"Host": "127.0.0.1"}
+    def request(self, action, method, path, form=None, files=None, headers=None):
+        headers = {"Host": "127.0.0.1", **(headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
-        if form is not None:
+        if files is not None:
+            body, headers["Content-Type"] = multipart(form or {}, files)
+            headers["Referer"] = f"http://127.0.0.1:{self.port}{path}"
+        elif form is not None:
             body = urllib.parse.urlencode(form, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Referer"] = f"http://127.0.0.1:{self.port}{path}"
@@ -248,8 +289,28 @@ class Browser:
         return match.group(1) if match else ""
 
 
+def multipart(fields, files):
+    """(body, content type) of a multipart/form-data post: `files` is [(field, name, bytes)]."""
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+        )
+    for name, filename, data in files:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}";'
+            f' filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            + data
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
 class User:
-    def __init__(self, number, username, password, run_pk, port, record, rng, all_pks):
+    def __init__(self, number, username, password, run_pk, port, record, rng, all_pks, import_runs):
         self.number = number
         self.username = username
         self.password = password
@@ -262,6 +323,9 @@ class User:
         self.confirmed = 0
         self.clone_titles = []  # titles of clones the server confirmed
         self.unconfirmed_clones = 0
+        self.import_runs = import_runs
+        self.imported_titles = []  # titles of runs the server confirmed importing
+        self.unconfirmed_imports = 0
 
     def log_in(self):
         status, content, _ = self.browser.request("login page", "GET", "/accounts/login/")
@@ -329,13 +393,94 @@ class User:
             self.unconfirmed_clones += 1
 
     def do_export_one(self):
-        self.browser.request(
-            "export one", "GET", f"/runs/{self.rng.choice(self.all_pks)}/export.json"
-        )
+        fmt = self.rng.choice(EXPORT_FORMATS)
+        path = f"/runs/{self.rng.choice(self.all_pks)}/export/?format={fmt}"
+        self.browser.request("export one", "GET", path)
 
     def do_export_search(self):
-        query = urllib.parse.urlencode({"q": self.rng.choice(WORDS), "scope": "all"})
-        self.browser.request("export search", "GET", f"/runs/export.json?{query}")
+        fmt = self.rng.choice(EXPORT_FORMATS)
+        query = urllib.parse.urlencode({"q": self.rng.choice(WORDS), "format": fmt})
+        self.browser.request("export search", "GET", f"/runs/export/?{query}")
+
+    def do_admin_changelist(self):
+        self.browser.request("admin changelist", "GET", "/admin/tasks/taskrun/")
+
+    def do_stock_admin_changelist(self):
+        self.browser.request("stock admin changelist", "GET", "/stock-admin/tasks/taskrun/")
+
+    def do_import(self):
+        """Upload a small JSON Lines file, read its preview, apply it, as the browser
+        does; a job page (background work) is followed until the work ends."""
+        number = len(self.imported_titles) + self.unconfirmed_imports
+        titles = [f"Import by u{self.number:02d} #{number}.{n}" for n in range(self.import_runs)]
+        data = "".join(
+            json.dumps(
+                {
+                    "mephisto": {
+                        "task": {
+                            "task_title": title,
+                            "task_description": "Imported under load.",
+                            "task_reward": 0.5,
+                            "task_tags": "load, import",
+                        }
+                    }
+                }
+            )
+            + "\n"
+            for title in titles
+        ).encode()
+        status, content, _ = self.browser.request("import page", "GET", "/runs/import/")
+        if status != 200:
+            self.unconfirmed_imports += 1
+            return
+        form = {"csrfmiddlewaretoken": self.browser.csrf_from(content)}
+        status, content, headers = self.browser.request(
+            "import upload", "POST", "/runs/import/", form, files=[("file", "runs.jsonl", data)]
+        )
+        if status == 302:
+            status, content = self.follow_job(headers.get("Location", ""))
+        token = TOKEN_INPUT.search(content.decode("utf-8", "replace"))
+        if status != 200 or not token:
+            self.unconfirmed_imports += 1
+            return
+        text = content.decode("utf-8", "replace")
+        form = {
+            "csrfmiddlewaretoken": self.browser.csrf_from(content),
+            "token": token.group(1),
+            "mode": "all",
+            "acknowledge": sorted(set(ACKNOWLEDGE_INPUT.findall(text))),
+        }
+        status, _, headers = self.browser.request(
+            "import apply", "POST", "/runs/import/apply/", form
+        )
+        location = headers.get("Location", "")
+        if status == 302 and JOB_PATH.match(location):
+            status, _ = self.follow_job(location)
+            location = "/" if status == 200 else ""
+        if location.split("?")[0] == "/":
+            self.imported_titles.extend(titles)
+        else:
+            self.unconfirmed_imports += 1
+
+    def follow_job(self, path):
+        """(status, content) of a job page once its work has ended, polling its
+        progress as the page does; (None, b"") when it is not a job page or does
+        not end in time."""
+        if not JOB_PATH.match(path):
+            return None, b""
+        deadline = time.monotonic() + JOB_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            status, _, headers = self.browser.request(
+                "job progress", "GET", f"{path}progress/", headers={"HX-Request": "true"}
+            )
+            if status != 200:
+                return status, b""
+            # The progress fragment asks htmx to reload the page once the work has ended.
+            if headers.get("HX-Refresh") == "true":
+                status, content, _ = self.browser.request("job page", "GET", path)
+                return status, content
+            time.sleep(0.5)
+        return None, b""
 
 
 def percentile(values, fraction):
@@ -395,6 +540,18 @@ def check_final_state(users):
         extra = found - confirmed
         if missing or sum(extra.values()) > user.unconfirmed_clones:
             clone_problems.append(f"{user.username}: missing {dict(missing)}, extra {dict(extra)}")
+        # Each confirmed import made its runs exactly once.
+        imported = Counter(
+            TaskRun.objects.filter(
+                task_title__startswith=f"Import by u{user.number:02d} #"
+            ).values_list("task_title", flat=True)
+        )
+        confirmed = Counter(user.imported_titles)
+        missing, extra = confirmed - imported, imported - confirmed
+        if missing or (extra and not user.unconfirmed_imports):
+            clone_problems.append(
+                f"{user.username}: imports missing {dict(missing)}, extra {dict(extra)}"
+            )
     return lost, clone_problems
 
 
@@ -422,11 +579,14 @@ def main():
 
     print(f"Starting gunicorn: {args.workers} workers on 127.0.0.1:{port}", flush=True)
     server = subprocess.Popen([GUNICORN, "--config", "gunicorn.conf.py"], cwd=ROOT, env=env)
+    # Background work (big imports and exports) waits for a worker.
+    worker = subprocess.Popen([PYTHON, "manage.py", "db_worker"], cwd=ROOT, env=env)
     try:
         wait_for_health(port, server)
         timings = defaultdict(list)
         statuses = Counter()
         failures = []
+        unexpected = Counter()  # (action, status) -> how many
         lock = threading.Lock()
         measuring = threading.Event()
 
@@ -435,12 +595,24 @@ def main():
                 statuses[status if status is not None else "failed"] += 1
                 if error:
                     failures.append(f"{action}: {error}")
+                elif status not in EXPECTED[action]:
+                    unexpected[action, status] += 1
                 if measuring.is_set():
                     timings[action].append(elapsed)
 
         master = random.Random(args.seed)
         users = [
-            User(n, name, password, pk, port, record, random.Random(master.random()), all_pks)
+            User(
+                n,
+                name,
+                password,
+                pk,
+                port,
+                record,
+                random.Random(master.random()),
+                all_pks,
+                args.import_runs,
+            )
             for n, (name, password, pk) in enumerate(accounts)
         ]
         # Everyone logs in first (password hashing is slow by design); the
@@ -461,11 +633,16 @@ def main():
             thread.join()
         elapsed = time.monotonic() - started
     finally:
+        worker.send_signal(signal.SIGTERM)
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
     lost, clone_problems = check_final_state(users)
     all_timings = [t for values in timings.values() for t in values]
@@ -485,10 +662,14 @@ def main():
         "statuses": {str(status): count for status, count in sorted(statuses.items(), key=str)},
         "server_errors_5xx": server_errors,
         "failed_requests": len(failures),
+        "unexpected_statuses": {
+            f"{action} {status}": count for (action, status), count in sorted(unexpected.items())
+        },
         "edits_attempted": sum(user.attempted for user in users),
         "edits_confirmed": sum(user.confirmed for user in users),
         "lost_updates": len(lost),
         "clones_confirmed": sum(len(user.clone_titles) for user in users),
+        "runs_imported": sum(len(user.imported_titles) for user in users),
         # Saves the server answered with anything but "saved": each user edits
         # only its own run, from a fresh form, so none should be refused.
         "writes_refused": sum(
@@ -498,6 +679,7 @@ def main():
         "per_action": {
             action: {
                 "requests": len(values),
+                "requests_per_second": round(len(values) / elapsed, 1),
                 "p50_ms": round(percentile(values, 0.50) * 1000, 1),
                 "p95_ms": round(percentile(values, 0.95) * 1000, 1),
                 "p99_ms": round(percentile(values, 0.99) * 1000, 1),
@@ -508,8 +690,15 @@ def main():
     print_report(figures, lost, clone_problems, failures)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
-    ok = not (server_errors or failures or lost or clone_problems or figures["writes_refused"])
-    print("RESULT:", "OK" if ok else "FAILED")
+    ok = not (
+        server_errors
+        or failures
+        or unexpected
+        or lost
+        or clone_problems
+        or figures["writes_refused"]
+    )
+    print("RESULT:", "OK" if ok else "FAIL")
     return 0 if ok else 1
 
 
@@ -524,15 +713,28 @@ def print_report(figures, lost, clone_problems, failures):
         f"latency p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms,"
         f" p99 {figures['p99_ms']} ms"
     )
-    print(f"{'action':<15}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    print(f"{'action':<24}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for action, row in figures["per_action"].items():
         print(
-            f"{action:<15}{row['requests']:>10}{row['p50_ms']:>10}{row['p95_ms']:>10}"
-            f"{row['p99_ms']:>10}"
+            f"{action:<24}{row['requests']:>9}{row['requests_per_second']:>8}{row['p50_ms']:>9}"
+            f"{row['p95_ms']:>9}{row['p99_ms']:>9}"
+        )
+    actions = figures["per_action"]
+    if "admin changelist" in actions and "stock admin changelist" in actions:
+        ours, stock = actions["admin changelist"], actions["stock admin changelist"]
+        print(
+            f"under the same load, the admin changelist: ours p95 {ours['p95_ms']} ms,"
+            f" Django's stock one p95 {stock['p95_ms']} ms"
+            f" ({ours['requests_per_second']} and {stock['requests_per_second']} requests/s:"
+            " the share of the load each was given)"
         )
     print(f"status codes: {figures['statuses']}")
     print(f"5xx responses: {figures['server_errors_5xx']}")
     print(f"failed requests (no answer): {figures['failed_requests']}")
+    unexpected = figures["unexpected_statuses"]
+    print(f"unexpected statuses (each a failure): {sum(unexpected.values())}")
+    for what, count in unexpected.items():
+        print(f"    {what}: {count}")
     for failure in failures[:10]:
         print("   ", failure)
     print(
@@ -544,7 +746,8 @@ def print_report(figures, lost, clone_problems, failures):
         print("   ", problem)
     print(
         f"clones confirmed: {figures['clones_confirmed']};"
-        f" clone mismatches: {figures['clone_mismatches']}"
+        f" runs imported: {figures['runs_imported']};"
+        f" clone or import mismatches: {figures['clone_mismatches']}"
     )
     for problem in clone_problems:
         print("   ", problem)

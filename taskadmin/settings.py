@@ -277,14 +277,22 @@ LOGGING = {
 }
 
 # The largest file the import accepts (bytes, zips unpacked); bigger uploads are
-# refused before they are read.
-TASKADMIN_IMPORT_MAX_BYTES = env.int("TASKADMIN_IMPORT_MAX_BYTES", default=10_000_000)
+# refused before they are read. 100,000 runs as exported (JSON Lines, or a
+# Mephisto database.db) take 60 to 90 MB: room for them.
+TASKADMIN_IMPORT_MAX_BYTES = env.int("TASKADMIN_IMPORT_MAX_BYTES", default=128_000_000)
+# The most runs one upload may hold (a JSON list, JSON Lines, YAML documents, a
+# zip's files or a database's rows together), counted as they are read. Imports
+# run in the background, so the request's timeout no longer bounds a file; this
+# bounds a worker's time (checking and saving 100,000 runs takes a minute or
+# two) and memory (each run is held until the transaction commits).
+TASKADMIN_IMPORT_MAX_RUNS = env.int("TASKADMIN_IMPORT_MAX_RUNS", default=200_000)
 
 # Uploads wait in the database between their preview and their apply
 # (tasks.stash): at most this many, and this many bytes, per person, for this long.
 TASKADMIN_IMPORT_PENDING_MAX = env.int("TASKADMIN_IMPORT_PENDING_MAX", default=5)
+# Two of the largest files an import accepts.
 TASKADMIN_IMPORT_PENDING_MAX_BYTES = env.int(
-    "TASKADMIN_IMPORT_PENDING_MAX_BYTES", default=50_000_000
+    "TASKADMIN_IMPORT_PENDING_MAX_BYTES", default=256_000_000
 )
 TASKADMIN_IMPORT_EXPIRY_HOURS = env.int("TASKADMIN_IMPORT_EXPIRY_HOURS", default=24)
 

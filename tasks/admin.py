@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -17,7 +18,6 @@ from tasks.downloads import attachment
 from tasks.fields import DurationInput
 from tasks.forms import AdminTaskRunForm, TaskRunForm
 from tasks.models import EditConflict, MephistoProgress, TaskRun
-from tasks.pagination import CappedPaginator
 
 BOOKKEEPING = (
     "status",
@@ -38,6 +38,18 @@ class TaskRunActionForm(ActionForm):
     target = forms.ChoiceField(
         label="For", choices=list(exporting.TARGET_LABELS.items()), required=False
     )
+
+
+class TaskRunChangeList(ChangeList):
+    def get_ordering(self, request, queryset):
+        # Django breaks ties by "-pk" whichever way the column sorts; the sort
+        # indexes are (column, id), which serve "reward, id" or "-reward, -id"
+        # but not "reward, -id": SQLite then sorted every run of each reward.
+        ordering = super().get_ordering(request, queryset)
+        first = ordering[0] if ordering else None
+        if ordering[-1:] == ["-pk"] and isinstance(first, str) and not first.startswith("-"):
+            ordering[-1] = "pk"
+        return ordering
 
 
 @admin.register(TaskRun)
@@ -78,8 +90,8 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     list_filter = ("status", "provider", "force_rebuild", "resume_incomplete_run", "created_at")
     search_fields = ("task_title", "task_name", "task_tags")
     list_select_related = ("cloned_from", "mephisto_progress")
-    # Count the matching runs up to a cap, once: no COUNT(*) of the whole table.
-    paginator = CappedPaginator
+    # Count the matching runs up to a cap, once: no COUNT(*) of the whole table
+    # (get_paginator).
     show_full_result_count = False
     # "Show counts" would count every filter choice over the whole table.
     show_facets = admin.ShowFacets.NEVER
@@ -98,6 +110,8 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     # Adds an "Import task runs" button, leading to the import page.
     change_list_template = "admin/tasks/taskrun/change_list.html"
     history_list_display = ("version", "history_change_reason")
+    # As many versions as a page of the run's own History shows.
+    history_list_per_page = 50
 
     @admin.display(description="In Mephisto")
     def mephisto_progress_column(self, run):
@@ -155,6 +169,15 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         _require_id(object_id)
         return super().history_view(request, object_id, extra_context)
 
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # The newest versions only, one page of them, newest first: its paginator
+        # counts and its page reads them through the (run, history id) index,
+        # the same few rows for a run of 10 versions as for one of 10,000. The
+        # run's own History page pages back through all of them.
+        records = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        newest = records.order_by("-history_id").values("history_id")[: self.history_list_per_page]
+        return records.filter(history_id__in=newest).order_by("-history_id")
+
     def revert_disabled(self, request, obj=None):
         return True
 
@@ -181,6 +204,9 @@ class TaskRunAdmin(SimpleHistoryAdmin):
             # Someone saved between the form's checks and this save (the
             # transaction rolled back): checking again shows what changed.
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_changelist(self, request, **kwargs):
+        return TaskRunChangeList
 
     def changelist_view(self, request, extra_context=None):
         # A filter's value goes into the query as it is, and PostgreSQL refuses
@@ -214,7 +240,18 @@ class TaskRunAdmin(SimpleHistoryAdmin):
         if problem:
             self.message_user(request, problem, messages.ERROR)
             return queryset.none(), False
+        # The changelist asks for its paginator next, with the searched runs;
+        # the list page's paginator wants them unsearched, to choose how to
+        # search when a word is common (listing.paginator_for).
+        request.taskrun_search = (queryset, search_term)
         return listing.search(queryset, search_term), False
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # The list page's paging, one source: a count up to a cap, and a common
+        # word found by reading the runs in page order. Filters and ordering are
+        # on the runs already: the changelist applies them before the search.
+        unsearched, search_term = getattr(request, "taskrun_search", (queryset, ""))
+        return listing.paginator_for(unsearched, search_term, per_page)
 
     def save_model(self, request, obj, form, change):
         acknowledged = form.cleaned_data.get("acknowledge") or ()

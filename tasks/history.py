@@ -104,17 +104,30 @@ class Version:
     previous_id: int | None  # history id of the version before, for "Changes"
 
 
-def versions(run):
-    """The run's versions, newest first, each with the fields it changed."""
-    records = list(run.history.select_related("history_user").order_by("history_id"))
-    result, previous, previous_config = [], None, None
-    for record in records:
-        config = config_of(record)
+def versions(run, count, *, before=None):
+    """Up to `count` of the run's versions, newest first, and the id of the next older page.
+
+    Starts from the newest version, or from the newest older than history id
+    `before`. Returns (versions, older): `older` is the history id to pass as
+    `before` for the versions older than these, or None when the oldest is
+    among them. Reads `count` + 1 rows through the (run, history id) index
+    (migration 0013) whatever the number of versions: the extra row is the
+    version before the oldest shown, what that one changed is measured against.
+    """
+    records = run.history.select_related("history_user").order_by("-history_id")
+    if before is not None:
+        records = records.filter(history_id__lt=before)
+    records = list(records[: count + 1])
+    shown = records[:count]
+    result = []
+    for record, previous in zip(shown, records[1:] + [None], strict=False):
         if previous is None:
             changed, previous_id = [], None
         else:
-            changed = [label_of(name) for name in changed_fields(previous_config, config)]
+            changed = [
+                label_of(name) for name in changed_fields(config_of(previous), config_of(record))
+            ]
             previous_id = previous.history_id
         result.append(Version(record, record.version, changed, previous_id))
-        previous, previous_config = record, config
-    return result[::-1]
+    older = shown[-1].history_id if len(records) > count else None
+    return result, older

@@ -219,6 +219,30 @@ BoundedSafeLoader.yaml_constructors = {
 BoundedSafeLoader.add_constructor("tag:yaml.org,2002:int", BoundedSafeLoader.construct_yaml_int)
 
 
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml: the Python loader only
+    _CParser = None
+
+if _CParser is not None:
+
+    class _FastBoundedLoader(_CParser, BoundedSafeLoader):
+        """BoundedSafeLoader's composer, resolver and constructor on libyaml's events."""
+
+        # CParser composes in C too: the Python composer is used instead, so
+        # the alias count (compose_node) and every node's tag resolution are
+        # BoundedSafeLoader's own.
+        get_single_node = yaml.composer.Composer.get_single_node
+        get_node = yaml.composer.Composer.get_node
+        check_node = yaml.composer.Composer.check_node
+
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+
 def _shown_key(key):
     if isinstance(key, str):
         return key.encode("utf-8", "backslashreplace").decode()
@@ -226,18 +250,39 @@ def _shown_key(key):
 
 
 def load_yaml(text):
-    """The one document in `text`, read as OmegaConf reads it (YAMLError if not one)."""
+    """The one document in `text`, read as OmegaConf reads it (YAMLError if not one).
+
+    Read first with libyaml's C scanner and parser (PyYAML's own, several times
+    faster: a Mephisto database holds thousands of these texts), feeding the
+    same Python composer, resolver and constructor as BoundedSafeLoader, so
+    every value gets the same type. Both scanners accept the same printable
+    characters; whatever the C one cannot read (or any error, such as a
+    duplicate key) is read again by the pure-Python loader, whose verdict and
+    message stand.
+    """
+    if _CParser is not None:
+        loader = None
+        try:
+            loader = _FastBoundedLoader(text)
+            return loader.get_single_data()
+        except Exception:  # noqa: BLE001 - the Python loader below gives the verdict
+            pass
+        finally:
+            if loader is not None:
+                loader.dispose()
     with _loader(text) as loader:
         return loader.get_single_data()
 
 
-def load_yaml_documents(text):
+def load_yaml_documents(text, most=None):
     """Every document in `text` (`---` between them), each read as OmegaConf reads one;
-    the alias limit is for the whole text."""
+    the alias limit is for the whole text. With `most`, reading stops after
+    `most` + 1 documents that are not empty: enough to tell there are too many."""
     with _loader(text) as loader:
-        documents = []
-        while loader.check_data():
+        documents, filled = [], 0
+        while (most is None or filled <= most) and loader.check_data():
             documents.append(loader.get_data())
+            filled += documents[-1] is not None
         return documents
 
 

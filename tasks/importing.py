@@ -48,21 +48,24 @@ NEW, IDENTICAL, INVALID = "new", "identical", "invalid"
 # the model (not this guard) gives the verdict on any run the form could save.
 DOCUMENT_LEVELS = 4
 MAX_DEPTH = MAX_NESTING + DOCUMENT_LEVELS
-MAX_NODES = 100_000  # values in one file, counted as if aliases were expanded
+# Values in one document (a file, or each document of a list or a YAML stream),
+# counted as if aliases were expanded. A file's documents are counted apart: the
+# whole file is bounded by its size, and its aliases (at most 20, see
+# hydra.MAX_YAML_ALIASES) can repeat at most that many documents.
+MAX_NODES = 100_000
 MAX_ZIP_MEMBERS = 1000
-# Each incoming run is validated as the form validates it (milliseconds each),
-# and each imported one saved through the write path (tens of milliseconds):
-# a 36 KB file of 12,000 "{}" lines held a worker past its 30 s timeout. So a
-# file, in any format (zip members and database rows included), holds at most
-# this many runs, checked as they are read.
-MAX_DOCUMENTS = 1000
 # A Mephisto database.db is read with bounds: a crafted 4 KB file can otherwise
 # describe endless rows (a recursive view) or huge ones (zeroblob) and hold a
-# worker for good. Rows are counted before any is read, against the same cap.
-MAX_DATABASE_ROWS = MAX_DOCUMENTS
+# worker for good. Rows are counted before any is read, against max_runs().
 MAX_DATABASE_VALUE_CHARS = 1_000_000  # one row's init_params
 MAX_DATABASE_ID_CHARS = 200  # task_run_id, creation_date
-DATABASE_SECONDS = 5  # for all the databases in one upload together
+# The time the SQLite reads of one upload may take: this much, plus a second per
+# DATABASE_ROWS_PER_SECOND rows its databases hold (read at 50,000 or more a
+# second on this project's machines, so a real database takes a fraction of it).
+DATABASE_SECONDS = 5
+DATABASE_ROWS_PER_SECOND = 10_000
+# How often (in documents) parse, preview and apply report their progress.
+PROGRESS_EVERY = 250
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 # Several files uploaded at once travel (and wait in the stash) as a zip with
@@ -102,15 +105,16 @@ class Batch:
     documents: list = field(default_factory=list)
     notices: list = field(default_factory=list)
     read_until: float | None = None  # the time.monotonic() its databases must be read by
+    read_seconds: float = DATABASE_SECONDS  # the budget read_until was set from
     # Called as progress(documents read, None) every PROGRESS_EVERY documents.
     progress: object = field(default=None, repr=False, compare=False)
 
     def add(self, document):
-        """Append `document`, refusing the file once it holds more than MAX_DOCUMENTS."""
-        if len(self.documents) >= MAX_DOCUMENTS:
+        """Append `document`, refusing the file once it holds more than max_runs()."""
+        if len(self.documents) >= max_runs():
             raise ImportFailure(too_many_runs(self.name))
         self.documents.append(document)
-        if self.progress and len(self.documents) % PROGRESS_EVERY == 0:
+        if self.progress is not None and len(self.documents) % PROGRESS_EVERY == 0:
             self.progress(len(self.documents), None)
 
     def count(self, status):
@@ -147,6 +151,12 @@ def max_bytes():
     return settings.TASKADMIN_IMPORT_MAX_BYTES
 
 
+def max_runs():
+    """The most runs one upload may hold, in any format (zip members and database
+    rows included), checked as they are read: TASKADMIN_IMPORT_MAX_RUNS."""
+    return settings.TASKADMIN_IMPORT_MAX_RUNS
+
+
 def size_error(name, size):
     return (
         f"{name} is {size / 1_000_000:.1f} MB; the import limit is"
@@ -158,16 +168,16 @@ def size_error(name, size):
 
 
 def too_many_runs(name):
-    return (
-        f"{name} holds more than {MAX_DOCUMENTS:,} task runs; import at most that many at a time."
-    )
+    return f"{name} holds more than {max_runs():,} task runs; import at most that many at a time."
 
 
-def parse(name, data, progress=None):
+def parse(name, data, *, progress=None):
     """Read one file's bytes into a Batch of validated documents (no database access).
 
-    `progress(done, total)`, when given, is called every PROGRESS_EVERY documents
-    read, with `total` None (how many the file holds is known only at its end).
+    `progress(done, total)`, if given, is called every PROGRESS_EVERY documents
+    read, with total None (a file's runs are not known before it is read), and
+    once at the end with done == total == the documents read.
+    Raises ImportFailure for a file that cannot be read at all.
     """
     batch = Batch(name, progress=progress)
     if len(data) > max_bytes():
@@ -179,16 +189,19 @@ def parse(name, data, progress=None):
     if not batch.documents:
         raise ImportFailure(f"{name} holds no task runs.")
     batch.notices.extend(launch_args.not_checked(batch.documents))
+    batch.progress = None
+    if progress is not None:
+        progress(len(batch.documents), len(batch.documents))
     return batch
 
 
-def parse_files(files):
+def parse_files(files, *, progress=None):
     """Read several files ([(name, bytes)], names "/"-separated and relative to one
     folder) as one upload, the way a zip of them is read: a config composes with
-    the files its defaults list names."""
+    the files its defaults list names. `progress` as for parse()."""
     if len(files) == 1:
-        return parse(*files[0])
-    return parse(*bundle(files))
+        return parse(*files[0], progress=progress)
+    return parse(*bundle(files), progress=progress)
 
 
 def bundle(files):
@@ -319,7 +332,8 @@ def _read_yaml(batch, name, text):
     """A YAML file, read with OmegaConf's rules; several documents (`---` between
     them) are a list of runs, each named "FILE document N"."""
     try:
-        documents = hydra.load_yaml_documents(text)
+        # More than an upload may hold are not read: the file is refused anyway.
+        documents = hydra.load_yaml_documents(text, most=max_runs())
     except hydra.YAMLError as error:
         raise ImportFailure(f"{name}: {error}") from None
     except RecursionError:
@@ -457,7 +471,7 @@ def _config_of(source, path, data):
         text = data.decode("utf-8-sig")
         if re.match(r"""['"+~]*mephisto[./]""", text.lstrip()):
             return None
-        documents = hydra.load_yaml_documents(text)
+        documents = hydra.load_yaml_documents(text, most=1)  # one, or more
     except (UnicodeDecodeError, hydra.YAMLError, RecursionError):
         return None
     documents = [value for value in documents if value is not None]
@@ -502,14 +516,13 @@ def _database_rows(batch, name, data):
             # Read text as bytes: a value that is not UTF-8 is one row's error,
             # not a failure half-way through the table.
             connection.text_factory = bytes
-            read_until = batch.read_until
-            connection.set_progress_handler(lambda: time.monotonic() > read_until, 1000)
+            connection.set_progress_handler(lambda: time.monotonic() > batch.read_until, 1000)
             connection.execute("PRAGMA trusted_schema = OFF")
-            return _query_task_runs(connection, name)
+            return _query_task_runs(connection, name, batch)
         except sqlite3.Error as error:
             if time.monotonic() > batch.read_until:
                 raise ImportFailure(
-                    f"{name} took longer than {DATABASE_SECONDS} seconds to read; refused."
+                    f"{name} took longer than {batch.read_seconds:.0f} seconds to read; refused."
                 ) from None
             if isinstance(error, sqlite3.DataError):
                 raise ImportFailure(
@@ -536,7 +549,7 @@ _TASK_RUNS = """
 """
 
 
-def _query_task_runs(connection, name):
+def _query_task_runs(connection, name, batch):
     found = connection.execute(
         "SELECT type, sql FROM sqlite_master WHERE name = 'task_runs' COLLATE NOCASE"
     ).fetchall()
@@ -554,10 +567,15 @@ def _query_task_runs(connection, name):
     if any(re.match(r"\s*create\s+virtual\b", sql, re.IGNORECASE) for _, sql in kinds):
         raise ImportFailure(f"{name} is not a Mephisto database: its task_runs is a virtual table.")
     (count,) = connection.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM task_runs LIMIT ?)", (MAX_DATABASE_ROWS + 1,)
+        "SELECT count(*) FROM (SELECT 1 FROM task_runs LIMIT ?)", (max_runs() + 1,)
     ).fetchone()
-    if count > MAX_DATABASE_ROWS:
+    if count > max_runs():
         raise ImportFailure(too_many_runs(name))
+    # More rows, more time to read them: counted first, so a crafted file's
+    # slow rows still meet a deadline its row count sets.
+    more = count / DATABASE_ROWS_PER_SECOND
+    batch.read_until += more
+    batch.read_seconds += more
     rows, total = [], 0
     cursor = connection.execute(
         _TASK_RUNS, {"short": MAX_DATABASE_ID_CHARS, "long": MAX_DATABASE_VALUE_CHARS}
@@ -682,27 +700,35 @@ def _check_shape(name, value, *, documents=False):
     it, no database store it) or an integer too long for Python to print, in any
     key or value, read or ignored. The message says where; with `documents`, the
     items of a top-level list are named as documents ("runs.json item 2"), or with
-    `documents="document"`, as a YAML file's ("runs.yaml document 2").
+    `documents="document"`, as a YAML file's ("runs.yaml document 2"), and each
+    of them may hold MAX_NODES values.
     """
-    stack = [(value, 1, None)]  # (value, its level, its path as (parent path, key))
-    nodes = 0
-    while stack:
-        item, level, path = stack.pop()
-        nodes += 1
-        if nodes > MAX_NODES:
-            raise ImportFailure(f"{name} holds more than {MAX_NODES} values.")
-        if isinstance(item, dict | list) and level > MAX_DEPTH:
-            raise ImportFailure(_too_deep(name))
-        if isinstance(item, dict):
-            for key, child in item.items():
-                _check_scalar(name, key, (path, key), documents)
-                stack.append((child, level + 1, (path, key)))
-        elif isinstance(item, list):
-            stack.extend(
-                (child, level + 1, (path, _Index(index))) for index, child in enumerate(item)
-            )
-        else:
-            _check_scalar(name, item, path, documents)
+    if documents and isinstance(value, list):
+        # (value, its level, its path as (parent path, key)): one walk a document.
+        roots = [((None, _Index(index)), item, 2) for index, item in enumerate(value)]
+    else:
+        roots = [(None, value, 1)]
+    for root, top, top_level in roots:
+        stack = [(top, top_level, root)]
+        nodes = 0
+        while stack:
+            item, level, path = stack.pop()
+            nodes += 1
+            if nodes > MAX_NODES:
+                where = _where(name, root, documents)
+                raise ImportFailure(f"{where} holds more than {MAX_NODES} values.")
+            if isinstance(item, dict | list) and level > MAX_DEPTH:
+                raise ImportFailure(_too_deep(name))
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    _check_scalar(name, key, (path, key), documents)
+                    stack.append((child, level + 1, (path, key)))
+            elif isinstance(item, list):
+                stack.extend(
+                    (child, level + 1, (path, _Index(index))) for index, child in enumerate(item)
+                )
+            else:
+                _check_scalar(name, item, path, documents)
 
 
 class _Index(int):
@@ -994,32 +1020,46 @@ def _key(run):
     return json.dumps(config, sort_keys=True, ensure_ascii=False)
 
 
-def preview(batch, progress=None):
+def preview(batch, *, progress=None):
     """Mark each valid document as new or identical to a saved run (or an earlier one),
     and list the warnings saving each new one would ask about.
 
-    `progress(done, total)`, when given, is called every PROGRESS_EVERY valid documents.
+    The saved runs are read with one query per 500 distinct titles, and the runs
+    sharing a task name (a warning) one per 500 names: not one per document.
+    `progress(done, total)`, if given, is called every PROGRESS_EVERY documents
+    and at the end, total being the batch's documents.
     """
+    total = len(batch.documents)
     valid = [doc for doc in batch.documents if doc.run is not None]
-    titles = {doc.run.task_title for doc in valid}
+    titles = sorted({doc.run.task_title for doc in valid})
+    saved = []
+    for start in range(0, len(titles), CHUNK):
+        saved += TaskRun.objects.filter(task_title__in=titles[start : start + CHUNK])
     seen = {}
-    for run in TaskRun.objects.filter(task_title__in=titles).order_by("pk"):
+    for run in sorted(saved, key=lambda run: run.pk):
         seen.setdefault(_key(run), run)
     names = set()
-    for done, doc in enumerate(valid):
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(done, len(valid))
-        key = _key(doc.run)
-        doc.existing = seen.get(key)
-        doc.status = IDENTICAL if key in seen else NEW
-        seen.setdefault(key, doc.run)
-        if doc.status == NEW:
-            doc.warnings = services.warnings_for(doc.run)
-            name = doc.run.task_name
-            if name in names and "task_name_shared" not in {w.code for w in doc.warnings}:
-                doc.warnings.append(rules.shared_in_file(doc.run))
-            names.add(name or None)
+    known = rules.runs_named(doc.run.task_name for doc in valid)
+    with rules.names_known(known):
+        for done, doc in enumerate(batch.documents, 1):
+            if doc.run is not None:
+                key = _key(doc.run)
+                doc.existing = seen.get(key)
+                doc.status = IDENTICAL if key in seen else NEW
+                seen.setdefault(key, doc.run)
+                if doc.status == NEW:
+                    doc.warnings = services.warnings_for(doc.run)
+                    name = doc.run.task_name
+                    if name in names and "task_name_shared" not in {w.code for w in doc.warnings}:
+                        doc.warnings.append(rules.shared_in_file(doc.run))
+                    names.add(name or None)
+            if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+                progress(done, total)
     return batch
+
+
+# Values per `IN (...)` list: well within every database's parameter limit.
+CHUNK = 500
 
 
 class ImportRefused(Exception):
@@ -1047,38 +1087,49 @@ def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
 
     `acknowledged` holds the warning codes the user has read; a new run with any
     other warning stops the whole import (ImportRefused), as the form would.
-    Each run is saved through tasks.services, as every other path saves.
-    `progress(done, total)`, when given, is called as `preview` calls it, then
-    every PROGRESS_EVERY runs saved (total: the new runs).
+    The runs are saved through tasks.services.run_create_many, which checks each
+    as run_save does, then inserts them (and their history) in bulk.
+    `progress(done, total)`, if given, is called every PROGRESS_EVERY documents
+    and at the end; total is three times the documents: previewed again, then
+    the new runs checked, then saved.
+    Raises ImportRefused; nothing is saved then.
     """
+    documents = len(batch.documents)
+    total = 3 * documents
+
+    def saving(done, of):
+        # run_create_many counts the new runs twice (checked, saved): scaled to
+        # the two thirds of the documents that follow the preview.
+        progress(documents + done * 2 * documents // of, total)
+
     with transaction.atomic():
-        preview(batch, progress=progress)
+        preview(batch, progress=progress and (lambda done, _: progress(done, total)))
         if batch.count(INVALID) and not only_valid:
             raise ImportRefused(batch)
         unread = batch.unread(acknowledged)
         if unread:
             raise ImportRefused(batch, unread_message(unread))
-        created = []
-        new = batch.count(NEW)
-        for doc in batch.documents:
-            if doc.status != NEW:
-                continue
-            if progress and len(created) % PROGRESS_EVERY == 0:
-                progress(len(created), new)
-            # Any failure here (a rule another save broke meanwhile, a
-            # constraint) rolls the whole import back.
-            try:
-                services.run_save(
-                    doc.run, by=by, via=f"import: {batch.name}", acknowledged=acknowledged
-                )
-            except services.UnreadWarnings as error:
-                # A warning that saving an earlier run of this file brought on.
-                raise ImportRefused(
-                    batch,
-                    f"Nothing imported: {doc.source} has warnings to acknowledge"
-                    f" ({', '.join(error.codes)}).",
-                ) from None
-            created.append(doc.run)
+        new = [doc for doc in batch.documents if doc.status == NEW]
+        # Any failure here (a rule another save broke meanwhile, a constraint)
+        # rolls the whole import back.
+        try:
+            created = services.run_create_many(
+                [doc.run for doc in new],
+                by=by,
+                via=f"import: {batch.name}",
+                acknowledged=acknowledged,
+                progress=progress and saving,
+            )
+        except services.UnreadWarnings as error:
+            # A warning that an earlier run of this file brought on.
+            [source] = [doc.source for doc in new if doc.run is error.run]
+            raise ImportRefused(
+                batch,
+                f"Nothing imported: {source} has warnings to acknowledge"
+                f" ({', '.join(error.codes)}).",
+            ) from None
+    if progress is not None and not new:
+        progress(total, total)
     return Result(created, batch.count(IDENTICAL), batch.count(INVALID))
 
 

@@ -583,10 +583,7 @@ class TaskRun(models.Model):
             else:
                 self._claim_next_version()
             super().save(*args, **kwargs)
-        self._loaded_status = self.status
-        self._loaded_config = _snapshot(
-            {name: getattr(self, name) for name in self.EDITABLE_FIELDS}
-        )
+        self.remember_as_saved()
 
     def get_absolute_url(self):
         return reverse("tasks:run-detail", args=[self.pk])
@@ -609,6 +606,14 @@ class TaskRun(models.Model):
             {name: run.__dict__[name] for name in cls.EDITABLE_FIELDS if name in run.__dict__}
         )
         return run
+
+    def remember_as_saved(self):
+        """Note the values just stored, so a later save can tell what changed (and
+        whether a launched run's config is being changed) without another query."""
+        self._loaded_status = self.status
+        self._loaded_config = _snapshot(
+            {name: getattr(self, name) for name in self.EDITABLE_FIELDS}
+        )
 
     def clean_fields(self, exclude=None):
         # Django's fields convert what they are given ("12" -> 12, 1.5 -> 1,

@@ -16,14 +16,17 @@ class CappedPaginator(Paginator):
 
     cap = 10_000
 
-    def __init__(self, *args, cap=None, **kwargs):
+    def __init__(self, *args, cap=None, counted=None, **kwargs):
+        """`counted`: the same rows as the object list, in a shape cheaper to count
+        (listing.search_to_count); by default the object list itself."""
         super().__init__(*args, **kwargs)
         if cap is not None:
             self.cap = cap
+        self.counted = counted
 
     @cached_property
     def _counted(self):
-        rows = self.object_list
+        rows = self.object_list if self.counted is None else self.counted
         if hasattr(rows, "values"):
             # The order and the joins do not change a count.
             return rows.order_by().values("pk")[: self.cap + 1].count()

@@ -10,12 +10,16 @@ decimals, durations are at least a second, ...) live on the model's fields;
 the rules here depend on the provider or on several fields at once.
 """
 
+import contextlib
+import contextvars
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils.text import capfirst
 
 from tasks import hydra, money
@@ -68,12 +72,61 @@ def _usable(run, name):
     return True
 
 
+# The task_name_shared rule asks the database which runs share a name, one query
+# per run. Checking many runs at once (an import), `names_known` answers from one
+# query for all their names instead.
+_known_names = contextvars.ContextVar("taskadmin_known_names", default=None)
+# Runs listed by name in task_name_shared's message: 5, and whether there are more.
+SHARED_LISTED = 6
+
+
+def runs_named(names, *, chunk=500):
+    """{task name: [(pk, title)] of its newest SHARED_LISTED + 1 saved runs} for
+    each of `names` but "" ([] when no saved run uses it); one query per `chunk` names."""
+    names = sorted({name for name in names if name})
+    found = {name: [] for name in names}
+    for start in range(0, len(names), chunk):
+        rows = (
+            TaskRun.objects.filter(task_name__in=names[start : start + chunk])
+            .annotate(
+                place=Window(
+                    RowNumber(),
+                    partition_by=F("task_name"),
+                    order_by=(F("created_at").desc(), F("pk").desc()),
+                )
+            )
+            # One more than listed: the run being checked may be among them.
+            .filter(place__lte=SHARED_LISTED + 1)
+            .order_by("task_name", "place")
+            .values_list("task_name", "pk", "task_title")
+        )
+        for name, pk, title in rows:
+            found[name].append((pk, title))
+    return found
+
+
+@contextlib.contextmanager
+def names_known(known):
+    """Within this block, task_name_shared reads the runs using a name from `known`
+    ({name: [(pk, title)] newest first, as `runs_named` gives}, which the caller
+    keeps up to date) instead of querying, for every name it holds."""
+    token = _known_names.set(known)
+    try:
+        yield known
+    finally:
+        _known_names.reset(token)
+
+
 def _shared_name_runs(run):
+    known = _known_names.get()
+    if known is not None and run.task_name in known:
+        others = [(pk, title) for pk, title in known[run.task_name] if pk is None or pk != run.pk]
+        return others[:SHARED_LISTED]
     return list(
         TaskRun.objects.filter(task_name=run.task_name)
         .exclude(pk=run.pk)
-        .order_by("-created_at")
-        .values_list("pk", "task_title")[:6]
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "task_title")[:SHARED_LISTED]
     )
 
 

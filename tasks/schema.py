@@ -5,6 +5,8 @@ uses `field_types` to refuse values of the wrong JSON type before the model's
 validation runs.
 """
 
+import functools
+
 from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
 from django.db import models
 
@@ -29,8 +31,13 @@ def _json_type(field):
     raise TypeError(f"No JSON type for {field!r}")
 
 
+@functools.cache
 def field_types():
-    """{config field: JSON type or [type, "null"]} in documented order."""
+    """{config field: JSON type or [type, "null"]} in documented order.
+
+    Worked out once (the import asks for every document it reads): the same
+    dict every time, not to be changed.
+    """
     return {name: _property(name)["type"] for name in TaskRun.CONFIG_FIELDS}
 
 

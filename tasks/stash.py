@@ -144,6 +144,8 @@ def get(owner, token, purpose=ImportUpload.Purpose.IMPORT):
 def apply(upload, batch, *, by, only_valid=False, acknowledged=(), progress=None):
     """Import `batch` (read from `upload`) once: returns importing.Result.
 
+    `progress(done, total)` is passed on to importing.apply.
+
     The upload is claimed in the import's own transaction, by an UPDATE that
     must find it not yet applied: a second post of the same upload, even at the
     same instant, waits for the first one's row lock (PostgreSQL) or write lock

@@ -34,6 +34,10 @@ from tasks.forms import ExportForm, ImportForm, MephistoSyncForm, TaskRunForm
 from tasks.models import EditConflict, ImportUpload, Job, TaskRun
 from tasks.pagination import CappedPaginator
 
+# Versions on a run's page, and on each page of its history.
+RECENT_VERSIONS = 5
+HISTORY_PAGE_SIZE = 50
+
 
 def _get_run(pk):
     return get_object_or_404(
@@ -84,7 +88,7 @@ def run_detail(request, pk):
         {
             "run": run,
             "groups": display.config_groups(run),
-            "recent_versions": history.versions(run)[:5],
+            "recent_versions": history.versions(run, RECENT_VERSIONS)[0],
             "estimate": costs.estimate(run),
             "progress": mephisto_sync.progress_of(run),
             "chart": charts.progress_chart(mephisto_sync.progress_of(run)),
@@ -422,9 +426,17 @@ def _confirm_warnings(request, run, warnings, *, title, button, action_url, hidd
 @login_required
 @permission_required("tasks.view_taskrun", raise_exception=True)
 def run_history(request, pk):
+    """The run's versions, newest first, a page at a time: ?before=<history id> pages back."""
     run = _get_run(pk)
+    before = querystrings.read_ids(
+        request.GET.getlist("before")[:1], maximum=querystrings.INTEGER_MAX
+    )
+    before = before[0] if before else None
+    versions, older = history.versions(run, HISTORY_PAGE_SIZE, before=before)
     return render(
-        request, "tasks/run_history.html", {"run": run, "versions": history.versions(run)}
+        request,
+        "tasks/run_history.html",
+        {"run": run, "versions": versions, "older": older, "newest": before is None},
     )
 
 

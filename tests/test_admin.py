@@ -280,3 +280,31 @@ def test_mark_launched_asks_about_warnings_not_read_when_saved(admin_client_, ed
     assert TaskRun.objects.get(pk=run.pk).status == TaskRun.Status.DRAFT
     admin_client_.post(CHANGELIST, {**selection, f"acknowledge-{run.pk}": "task_name_shared"})
     assert TaskRun.objects.get(pk=run.pk).status == TaskRun.Status.LAUNCHED
+
+
+# -- Django's stock admin, the benchmark's peer ---------------------------------------
+
+
+def test_stock_admin_is_mounted_by_the_benchmark_urls_only(client, superuser, make_run, settings):
+    make_run(task_title="Label the birds")
+    client.force_login(superuser)
+    assert client.get("/stock-admin/tasks/taskrun/").status_code == 404
+    settings.ROOT_URLCONF = "bench.urls"
+    response = client.get("/stock-admin/tasks/taskrun/", {"q": "label"})
+    assert response.status_code == 200
+    assert "Label the birds" in response.text
+    # The project's own pages are all there beside it.
+    assert client.get(reverse("admin:tasks_taskrun_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize(("order", "expected"), [("3", "ASC"), ("-3", "DESC")])
+def test_admin_sort_breaks_ties_by_id_in_the_same_direction(
+    admin_client_, make_run, order, expected
+):
+    # So that the (reward, id) index serves the sort: no sorting of every run.
+    make_run(), make_run()
+    response = admin_client_.get(reverse("admin:tasks_taskrun_changelist"), {"o": order})
+    sql = str(response.context["cl"].result_list.query)
+    assert sql.endswith(
+        f'ORDER BY "tasks_taskrun"."task_reward" {expected}, "tasks_taskrun"."id" {expected}'
+    )

@@ -68,7 +68,7 @@ def test_many_runs_by_id_as_a_zip_of_yaml_files(editor_api, make_run):
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
-    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    names = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
     assert names == ["run-0.yaml", "run-2.yaml"]
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tasks import history, services
 from tasks.models import TaskRun
-from tests.conftest import form_data
+from tests.conftest import add_versions, form_data
 
 CHANGELIST = reverse("admin:tasks_taskrun_changelist")
 
@@ -197,3 +197,48 @@ def test_admin_shows_the_history(client, editor, make_run):
     html = client.get(reverse("admin:tasks_taskrun_history", args=[run.pk])).text
     assert "browser" in html
     assert "editor" in html
+
+
+def test_history_page_shows_fifty_versions_at_a_time_and_pages_back(editor_client, make_run):
+    run = add_versions(make_run(), 59)  # 60 versions
+    url = reverse("tasks:run-history", args=[run.pk])
+    first = editor_client.get(url)
+    assert [v.number for v in first.context["versions"]] == list(range(60, 10, -1))
+    # The oldest on the page still says what it changed, from the version before it.
+    assert first.context["versions"][-1].changed == ["Task title"]
+    older = first.context["older"]
+    assert f'href="{url}?before={older}">Older versions</a>' in first.text
+    assert first.text.count('badge text-bg-primary">current<') == 1
+
+    second = editor_client.get(url, {"before": older})
+    assert [v.number for v in second.context["versions"]] == list(range(10, 0, -1))
+    assert second.context["older"] is None
+    assert "Older versions" not in second.text
+    assert f'href="{url}">Newest versions</a>' in second.text
+    assert "current<" not in second.text
+    # Every version here is an old one: each can be reverted to.
+    assert second.text.count(">Revert to this</button>") == 10
+
+
+@pytest.mark.parametrize("before", ["abc", "0", "-5", str(2**31), ""])
+def test_history_page_with_an_odd_starting_point_starts_from_the_newest(
+    viewer_client, make_run, before
+):
+    run = add_versions(make_run(), 2)
+    response = viewer_client.get(reverse("tasks:run-history", args=[run.pk]), {"before": before})
+    assert [v.number for v in response.context["versions"]] == [3, 2, 1]
+
+
+def test_run_page_shows_the_last_five_versions(viewer_client, make_run):
+    run = add_versions(make_run(), 9)
+    response = viewer_client.get(run.get_absolute_url())
+    versions = response.context["recent_versions"]
+    assert [v.number for v in versions] == [10, 9, 8, 7, 6]
+    assert versions[-1].changed == ["Task title"]
+
+
+def test_admin_history_shows_the_newest_fifty_versions(client, editor, make_run):
+    client.force_login(editor)
+    run = add_versions(make_run(), 99)
+    response = client.get(reverse("admin:tasks_taskrun_history", args=[run.pk]))
+    assert [r.version for r in response.context["page_obj"]] == list(range(100, 50, -1))

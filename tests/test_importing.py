@@ -439,7 +439,8 @@ def test_non_utf8_file_is_refused():
     )
 
 
-def test_twenty_megabyte_file_is_refused():
+def test_twenty_megabyte_file_is_refused(settings):
+    settings.TASKADMIN_IMPORT_MAX_BYTES = 10_000_000
     data = b"[" + b" " * 20_000_000 + b"]"
     assert failure("big.json", data) == (
         "big.json is 20.0 MB; the import limit is 10.0 MB. Split it into smaller files."

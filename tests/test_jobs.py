@@ -208,13 +208,15 @@ def test_parse_preview_and_apply_report_progress_as_they_go(editor):
     data = jsonl(*many(600)).encode()
     seen = []
     batch = importing.parse("runs.jsonl", data, progress=lambda *call: seen.append(call))
-    assert seen == [(250, None), (500, None)]
+    assert seen == [(250, None), (500, None), (600, 600)]
     seen.clear()
     importing.preview(batch, progress=lambda *call: seen.append(call))
-    assert seen == [(0, 600), (250, 600), (500, 600)]
+    assert seen == [(250, 600), (500, 600), (600, 600)]
     seen.clear()
+    # Three steps a document: compared again, checked, saved.
     importing.apply(batch, by=editor, progress=lambda *call: seen.append(call))
-    assert seen[-3:] == [(0, 600), (250, 600), (500, 600)]
+    assert seen[:3] == [(250, 1800), (500, 1800), (600, 1800)]
+    assert seen[-1] == (1800, 1800)
 
 
 def test_the_job_page_shows_the_progress_reported_while_the_work_runs(editor_client, editor):

@@ -96,8 +96,9 @@ def test_the_owner_may_apply_an_upload_from_another_session(editor_client, edito
     ],
 )
 def test_unreadable_files_get_a_clear_error_and_change_nothing(
-    editor_client, name, content, message
+    editor_client, name, content, message, settings
 ):
+    settings.TASKADMIN_IMPORT_MAX_BYTES = 10_000_000
     response = upload(editor_client, name, content)
     assert response.status_code == 200
     assert message in response.content.decode()

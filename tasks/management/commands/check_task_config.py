@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tasks import importing
+from tasks.management.progress import progress_bar
 
 
 class Command(BaseCommand):
@@ -19,7 +20,8 @@ class Command(BaseCommand):
     def handle(self, *args, files, **options):
         try:
             named = importing.read_paths([Path(file) for file in files])
-            batch = importing.parse_files(named)
+            with progress_bar(self.stderr, "Reading") as progress:
+                batch = importing.parse_files(named, progress=progress)
         except (OSError, importing.ImportFailure) as error:
             raise CommandError(str(error)) from None
         for file, (name, _) in zip(files, named, strict=True):

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tasks import importing
+from tasks.management.progress import progress_bar
 
 
 class Command(BaseCommand):
@@ -32,19 +33,26 @@ class Command(BaseCommand):
 
     def handle(self, *args, files, dry_run, only_valid, acknowledge, **options):
         try:
-            batch = importing.parse_files(importing.read_paths([Path(file) for file in files]))
+            named = importing.read_paths([Path(file) for file in files])
+            with progress_bar(self.stderr, "Reading") as progress:
+                batch = importing.parse_files(named, progress=progress)
         except (OSError, importing.ImportFailure) as error:
             raise CommandError(str(error)) from None
-        report(self.stdout, importing.preview(batch))
+        with progress_bar(self.stderr, "Comparing") as progress:
+            importing.preview(batch, progress=progress)
+        report(self.stdout, batch)
         if dry_run:
             self.stdout.write("Dry run: nothing imported.")
             return
         try:
-            result = importing.apply(
-                batch,
-                only_valid=only_valid,
-                acknowledged=[code for value in acknowledge for code in value.split(",")],
-            )
+            # Three steps a document (compared again, checked, saved): see apply().
+            with progress_bar(self.stderr, "Importing", unit="step") as progress:
+                result = importing.apply(
+                    batch,
+                    only_valid=only_valid,
+                    acknowledged=[code for value in acknowledge for code in value.split(",")],
+                    progress=progress,
+                )
         except importing.ImportRefused as error:
             unread = error.batch.unread(acknowledge)
             hint = "".join(f" --acknowledge {code}" for code in unread)
