@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0014_api_tokens'),
+        ('tasks', '0015_history_run_index'),
     ]
 
     operations = [
