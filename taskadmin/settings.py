@@ -301,9 +301,13 @@ TASKADMIN_IMPORT_EXPIRY_HOURS = env.int("TASKADMIN_IMPORT_EXPIRY_HOURS", default
 # Mephisto's data directory; `manage.py sync_mephisto` without a path reads it, and
 # the sync page offers it. Only ever read (copied page by page first).
 MEPHISTO_DATABASE = env.str("MEPHISTO_DATABASE", default="")
-# The largest database.db the sync page accepts as an upload. It is synced while
-# the request waits: bigger ones are for `manage.py sync_mephisto` on the server.
+# The largest database.db the sync page accepts as an upload (it waits in the
+# database for its background job: bigger ones are for `manage.py sync_mephisto`).
 TASKADMIN_SYNC_MAX_BYTES = env.int("TASKADMIN_SYNC_MAX_BYTES", default=50_000_000)
+# The largest database.db a sync reads from the server's disk (MEPHISTO_DATABASE,
+# `manage.py sync_mephisto PATH`), checked before it is copied (to a temporary
+# folder): the 2,000,000 units a sync reads at most fit well inside it.
+TASKADMIN_SYNC_MAX_PATH_BYTES = env.int("TASKADMIN_SYNC_MAX_PATH_BYTES", default=2_000_000_000)
 
 # -- Background work (Django's Tasks framework). Long imports, exports and syncs
 # are queued in the database itself (django-tasks-db: SQLite or PostgreSQL, the

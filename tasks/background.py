@@ -2,13 +2,15 @@
 
 Each takes a tasks.models.Job's id and does its work through tasks.jobs.run,
 which records the outcome on the Job; tasks.jobs.enqueue queues them. The work
-itself is the same code the request path calls (importing, stash, exporting).
+itself is the same code the request path calls (importing, stash, exporting,
+mephisto_sync).
 """
 
+from django.conf import settings
 from django.tasks import task
 
-from tasks import exporting, import_report, importing, jobs, stash
-from tasks.models import Job, TaskRun
+from tasks import exporting, import_report, importing, jobs, mephisto_sync, stash
+from tasks.models import ImportUpload, Job, TaskRun
 
 # Failures whose message is written for people; anything else is a server error.
 IMPORT_FAILURES = (
@@ -109,8 +111,79 @@ def _runs_in_order(pks, report):
         report(min(start + size, len(pks)), len(pks))
 
 
+# How many of each list a sync's summary keeps for its page; the rest are counted.
+SYNC_ROWS = 20
+
+
+@task()
+def mephisto_sync_job(job_id):
+    """Sync from Mephisto's database: an upload waiting in the stash (params: source
+    "upload", token) or the server's MEPHISTO_DATABASE (params: source "server"; the
+    path is read from the settings here, never from the job). The summary holds
+    the counts, the first runs linked and imported, and why runs were skipped."""
+    jobs.run(job_id, _mephisto_sync, expected=(mephisto_sync.SyncFailure, stash.UploadGone))
+
+
+def _mephisto_sync(job, report):
+    progress = SyncProgress(report)
+    if job.params.get("source") == "server":
+        if not settings.MEPHISTO_DATABASE:
+            raise mephisto_sync.SyncFailure("MEPHISTO_DATABASE is not set on the worker.")
+        snapshot = mephisto_sync.read_path(settings.MEPHISTO_DATABASE, progress=progress)
+        outcome = mephisto_sync.apply(snapshot, by=job.owner, progress=progress)
+        return sync_summary(snapshot, outcome)
+    upload = stash.get(job.owner, job.params["token"], ImportUpload.Purpose.SYNC)
+    try:
+        snapshot = mephisto_sync.read_bytes(upload.name, bytes(upload.data), progress=progress)
+        outcome = mephisto_sync.apply(snapshot, by=job.owner, progress=progress)
+    finally:
+        # Read once, whatever came of it: a failed sync changed nothing, and is
+        # tried again by uploading the file again.
+        stash.discard(upload)
+    return sync_summary(snapshot, outcome)
+
+
+class SyncProgress:
+    """mephisto_sync's `progress(stage, done, total)` told to a jobs.Reporter: a new
+    stage starts a new step, named by mephisto_sync.STAGES."""
+
+    def __init__(self, report):
+        self.report, self.stage = report, None
+
+    def __call__(self, stage, done, total):
+        if stage != self.stage:
+            self.stage = stage
+            self.report.step(mephisto_sync.STAGES.get(stage, stage), total)
+        self.report(done, total)
+
+
+def sync_summary(snapshot, outcome):
+    """What the job page shows of a sync: JSON, runs by pk and title."""
+    return {
+        "name": snapshot.name,
+        "line": outcome.summary(),
+        "task_runs": len(snapshot.runs),
+        "units": snapshot.unit_count,
+        "linked": len(outcome.linked),
+        "imported": len(outcome.imported),
+        "unchanged": outcome.unchanged,
+        "updated": outcome.updated,
+        "skipped": len(outcome.skipped),
+        "first_linked": [
+            {"pk": run.pk, "title": run.task_title, "mephisto": task_run_id}
+            for run, task_run_id in outcome.linked[:SYNC_ROWS]
+        ],
+        "first_imported": [
+            {"pk": run.pk, "title": run.task_title, "mephisto": run.mephisto_task_run_id}
+            for run in outcome.imported[:SYNC_ROWS]
+        ],
+        "first_skipped": outcome.skipped[:SYNC_ROWS],
+    }
+
+
 TASK_OF_KIND = {
     Job.Kind.IMPORT_PREVIEW: import_preview,
     Job.Kind.IMPORT_APPLY: import_apply,
     Job.Kind.EXPORT: export,
+    Job.Kind.MEPHISTO_SYNC: mephisto_sync_job,
 }

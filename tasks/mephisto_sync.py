@@ -2,18 +2,20 @@
 and how far it got.
 
 - `read_path(path)` / `read_bytes(name, data)` (optional `progress(stage, done,
-  total)` callback, for a progress bar) read a Mephisto `database.db` into a
-  Snapshot, within bounds, touching nothing of Taskadmin's. The file is only ever
-  read: a path is first copied page by page (SQLite's backup, under a shared
-  lock, so Mephisto may keep writing), uploaded bytes are written to a temporary
-  file, and the copy is opened read-only and immutable. Its schema is not trusted
+  total)` callback, for a progress bar: STAGES names each stage) read a Mephisto
+  `database.db` into a Snapshot, within bounds, touching nothing of Taskadmin's.
+  The file is only ever read: a path is first checked against its size limit and
+  copied page by page (SQLite's backup, under a shared lock, so Mephisto may keep
+  writing), uploaded bytes are written to a temporary file, and the copy is
+  opened read-only and immutable. Its schema is not trusted
   (PRAGMA trusted_schema=OFF), only real tables checked in sqlite_master are
   queried (no view or trigger of the file runs), every value's length is capped
   before it is fetched, rows are counted against caps, and a progress handler
   stops any query past the time budget. A file that cannot be read raises
   SyncFailure with a message for the user.
 - `apply(snapshot, by=...)` links, imports and records progress in one
-  transaction, every change to a run through tasks.services.
+  transaction, every change to a run through tasks.services (same progress
+  callback). The sync page queues both as a background job (tasks.background).
 - `progress_of(run)` is what the run page, the list and the API show.
 
 Matching: a Mephisto task run was launched from a Taskadmin run when every value
@@ -77,6 +79,17 @@ STATUS_ORDER = (
 )
 
 
+# What each stage of a sync is doing, for a progress bar (the job page, the command).
+STAGES = {
+    "copying": "Copying the database (Mephisto may go on writing meanwhile)",
+    "task runs": "Reading Mephisto's task runs",
+    "units": "Reading units",
+    "agents": "Reading workers (agents)",
+    "linking": "Linking Mephisto's runs to runs here",
+    "figures": "Recording each linked run's progress and spend",
+}
+
+
 class SyncFailure(Exception):
     """The database as a whole cannot be read; nothing was changed."""
 
@@ -106,6 +119,11 @@ class Snapshot:
     runs: list  # [MephistoRun], in task_run_id order
     units: dict  # task_run_id -> UnitFigures
 
+    @property
+    def unit_count(self):
+        """Units read that belong to one of the task runs read."""
+        return sum(sum(figures.by_status.values()) for figures in self.units.values())
+
 
 @dataclass
 class Outcome:
@@ -114,6 +132,7 @@ class Outcome:
     linked: list = field(default_factory=list)  # [(TaskRun, mephisto id)]
     imported: list = field(default_factory=list)
     updated: int = 0  # linked runs whose progress was read
+    unchanged: int = 0  # of those, linked by an earlier sync or by hand: the run is left as it is
     skipped: list = field(default_factory=list)  # messages
 
     def summary(self):
@@ -142,19 +161,54 @@ def upload_size_error(name, size):
     )
 
 
+def max_path_bytes():
+    return settings.TASKADMIN_SYNC_MAX_PATH_BYTES
+
+
+def path_size_error(name, size):
+    return (
+        f"{name} is {size / 1_000_000:.1f} MB; a sync reads at most"
+        f" {max_path_bytes() / 1_000_000:.1f} MB from the server's disk"
+        " (TASKADMIN_SYNC_MAX_PATH_BYTES)."
+    )
+
+
+def check_path(path):
+    """Refuse at once what read_path would refuse before reading: a missing file,
+    one over TASKADMIN_SYNC_MAX_PATH_BYTES, one that is not SQLite. Raises SyncFailure."""
+    path = Path(path)
+    if not path.is_file():
+        raise SyncFailure(f"{path} does not exist or is not a file.")
+    size = path.stat().st_size
+    if size > max_path_bytes():
+        raise SyncFailure(path_size_error(path.name, size))
+    with open(path, "rb") as file:
+        if file.read(len(importing.SQLITE_MAGIC)) != importing.SQLITE_MAGIC:
+            raise SyncFailure(
+                f"{path.name} is not an SQLite database, so not Mephisto's database.db."
+            )
+
+
+def check_upload(name, data):
+    """Refuse at once what read_bytes would refuse before reading: over
+    TASKADMIN_SYNC_MAX_BYTES, or not SQLite. Raises SyncFailure."""
+    if len(data) > max_upload_bytes():
+        raise SyncFailure(upload_size_error(name, len(data)))
+    if not data.startswith(importing.SQLITE_MAGIC):
+        raise SyncFailure(f"{name} is not an SQLite database, so not Mephisto's database.db.")
+
+
 def read_path(path, *, progress=None):
     """A Snapshot of the Mephisto database at `path` (its pages copied first).
 
-    Raises SyncFailure: missing, not a database, locked past a few seconds,
-    over the bounds.
+    Raises SyncFailure: missing, over TASKADMIN_SYNC_MAX_PATH_BYTES (checked
+    before copying), not a database, locked past a few seconds, over the bounds.
     """
+    check_path(path)
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise SyncFailure(f"{path} does not exist or is not a file.")
-    with open(path, "rb") as file:
-        if file.read(len(importing.SQLITE_MAGIC)) != importing.SQLITE_MAGIC:
-            raise SyncFailure(f"{name} is not an SQLite database, so not Mephisto's database.db.")
+    if progress:
+        progress("copying", 0, None)
     with tempfile.TemporaryDirectory(prefix="taskadmin-sync-") as folder:
         copy = Path(folder) / "database.db"
         try:
@@ -169,6 +223,12 @@ def read_path(path, *, progress=None):
                 # a writer, where the backup itself would retry for ever.
                 source.execute("BEGIN")
                 source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                # The size within this read transaction, which the copy will have:
+                # the file may have grown since, or hold part of it in its -wal.
+                (pages,) = source.execute("PRAGMA page_count").fetchone()
+                (page_size,) = source.execute("PRAGMA page_size").fetchone()
+                if pages * page_size > max_path_bytes():
+                    raise SyncFailure(path_size_error(name, pages * page_size))
                 source.backup(target)
             finally:
                 source.close()
@@ -186,10 +246,7 @@ def read_path(path, *, progress=None):
 
 def read_bytes(name, data, *, progress=None):
     """A Snapshot of an uploaded database.db's bytes. Raises SyncFailure."""
-    if len(data) > max_upload_bytes():
-        raise SyncFailure(upload_size_error(name, len(data)))
-    if not data.startswith(importing.SQLITE_MAGIC):
-        raise SyncFailure(f"{name} is not an SQLite database, so not Mephisto's database.db.")
+    check_upload(name, data)
     with tempfile.TemporaryDirectory(prefix="taskadmin-sync-") as folder:
         path = Path(folder) / "database.db"
         path.write_bytes(data)
@@ -206,10 +263,10 @@ def _read(path, name, size, progress):
         connection.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
         connection.execute("PRAGMA trusted_schema = OFF")
         tables = _real_tables(connection, name)
-        runs = _read_task_runs(connection, name)
+        runs = _read_task_runs(connection, name, progress)
         units = _read_units(connection, name, {run.task_run_id for run in runs}, tables, progress)
         if "agents" in tables:
-            _read_agents(connection, name, units)
+            _read_agents(connection, name, units, progress)
         return Snapshot(name=name, runs=runs, units=units)
     except sqlite3.Error as error:
         if time.monotonic() > deadline:
@@ -276,12 +333,17 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def _read_task_runs(connection, name):
-    if _count(connection, "task_runs", MAX_TASK_RUNS) > MAX_TASK_RUNS:
+def _read_task_runs(connection, name, progress):
+    count = _count(connection, "task_runs", MAX_TASK_RUNS)
+    if count > MAX_TASK_RUNS:
         raise SyncFailure(f"{name} holds more than {MAX_TASK_RUNS:,} task runs; refused.")
+    if progress:
+        progress("task runs", 0, count)
     runs, total = [], 0
     params = {"short": MAX_ID_CHARS, "long": MAX_PARAMS_CHARS}
-    for row in connection.execute(_TASK_RUNS, params):
+    for number, row in enumerate(connection.execute(_TASK_RUNS, params), 1):
+        if progress and number % 1000 == 0:
+            progress("task runs", number, count)
         total += sum(len(value) for value in row[:3] if isinstance(value, bytes))
         if total > MAX_CONFIG_BYTES:
             raise SyncFailure(
@@ -326,6 +388,8 @@ def _read_units(connection, name, task_run_ids, tables, progress):
         join=_AGENT_JOIN if with_agents else "",
     )
     figures = defaultdict(UnitFigures)
+    if progress:
+        progress("units", 0, count)
     params = {"short": MAX_ID_CHARS, "status": MAX_STATUS_CHARS, "time": MAX_TIME_CHARS}
     for number, (run_id, status, pay, worker, moment) in enumerate(
         connection.execute(query, params), 1
@@ -352,15 +416,23 @@ def _read_units(connection, name, task_run_ids, tables, progress):
     return figures
 
 
-def _read_agents(connection, name, figures):
+def _read_agents(connection, name, figures, progress):
     """Workers who took a unit and left it (returned, expired) count too."""
-    if _count(connection, "agents", MAX_AGENTS) > MAX_AGENTS:
+    count = _count(connection, "agents", MAX_AGENTS)
+    if count > MAX_AGENTS:
         raise SyncFailure(f"{name} holds more than {MAX_AGENTS:,} agents; refused.")
-    for run_id, worker in connection.execute(
-        "SELECT CASE WHEN length(task_run_id) <= ? THEN task_run_id END,"
-        " CASE WHEN length(worker_id) <= ? THEN worker_id END FROM agents",
-        (MAX_ID_CHARS, MAX_ID_CHARS),
+    if progress:
+        progress("agents", 0, count)
+    for number, (run_id, worker) in enumerate(
+        connection.execute(
+            "SELECT CASE WHEN length(task_run_id) <= ? THEN task_run_id END,"
+            " CASE WHEN length(worker_id) <= ? THEN worker_id END FROM agents",
+            (MAX_ID_CHARS, MAX_ID_CHARS),
+        ),
+        1,
     ):
+        if progress and number % 10_000 == 0:
+            progress("agents", number, count)
         run_id = _text(run_id)
         if run_id in figures and worker is not None:
             figures[run_id].workers.add(_text(worker))
@@ -492,10 +564,12 @@ def _node(init_params):
 # -- Applying ------------------------------------------------------------------------
 
 
-def apply(snapshot, *, by, via=None):
+def apply(snapshot, *, by, via=None, progress=None):
     """Link, import and record progress for every task run in `snapshot`, in one
     transaction. Returns an Outcome. Changes to runs go through tasks.services
     (history says `sync: <name>`); a second sync of the same file changes no run.
+    `progress(stage, done, total)` hears of "linking" (Mephisto runs not linked
+    yet) and "figures" (linked runs), as read_path's does.
     """
     via = via or f"sync: {snapshot.name}"
     outcome = Outcome()
@@ -533,14 +607,21 @@ def apply(snapshot, *, by, via=None):
                     continue
                 how = _current_link(run)
                 links[task_run_id] = (run, how)
+                outcome.unchanged += 1
                 continue
             pending.append((mephisto_run, created))
-        _link_or_import(snapshot, pending, refused, links, outcome, by=by, via=via)
+        _link_or_import(
+            snapshot, pending, refused, links, outcome, by=by, via=via, progress=progress
+        )
         now = timezone.now()
         by_id = {mephisto_run.task_run_id: mephisto_run for mephisto_run in snapshot.runs}
-        for task_run_id, (run, how) in links.items():
+        if progress:
+            progress("figures", 0, len(links))
+        for number, (task_run_id, (run, how)) in enumerate(links.items(), 1):
             _save_progress(run, how, by_id[task_run_id], snapshot, now)
             outcome.updated += 1
+            if progress and number % 100 == 0:
+                progress("figures", number, len(links))
     return outcome
 
 
@@ -558,7 +639,7 @@ def _created(mephisto_run):
         return None
 
 
-def _link_or_import(snapshot, pending, refused, links, outcome, *, by, via):
+def _link_or_import(snapshot, pending, refused, links, outcome, *, by, via, progress):
     nodes = [
         (mephisto_run, created, _node(mephisto_run.row[2])) for mephisto_run, created in pending
     ]
@@ -575,7 +656,11 @@ def _link_or_import(snapshot, pending, refused, links, outcome, *, by, via):
     ).order_by("pk"):
         candidates[run.task_title].append(run)
     taken = set()
-    for mephisto_run, created, node in nodes:
+    if progress:
+        progress("linking", 0, len(nodes))
+    for number, (mephisto_run, created, node) in enumerate(nodes, 1):
+        if progress and number % 50 == 0:
+            progress("linking", number, len(nodes))
         task_run_id = mephisto_run.task_run_id
         if node is None:
             _import(snapshot, mephisto_run, refused, links, outcome, by=by, via=via)

@@ -906,7 +906,8 @@ def _new_upload_token():
 
 
 class ImportUpload(models.Model):
-    """A file uploaded for import, waiting between its preview and its apply.
+    """A file uploaded for import, waiting between its preview and its apply (or a
+    Mephisto database.db waiting for its sync job: purpose "sync").
 
     The preview page cannot post the file again, so its bytes wait here, in the
     database every app process and host shares, under an unguessable token the
@@ -915,9 +916,21 @@ class ImportUpload(models.Model):
     upload is imported once, however many times it is posted.
     """
 
+    class Purpose(models.TextChoices):
+        IMPORT = "import", "Import"
+        # A Mephisto database.db waiting for its sync job (tasks.background);
+        # deleted as the job ends, never listed on the import page.
+        SYNC = "sync", "Mephisto sync"
+
     token = models.CharField(max_length=64, unique=True, default=_new_upload_token, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_uploads"
+    )
+    purpose = models.CharField(
+        max_length=10,
+        choices=Purpose.choices,
+        default=Purpose.IMPORT,
+        help_text="What the upload waits for: an import, or a sync from Mephisto.",
     )
     name = models.CharField(max_length=255, help_text="The uploaded file's name.")
     data = models.BinaryField(help_text="The file's bytes; emptied once it is imported.")

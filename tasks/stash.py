@@ -62,19 +62,23 @@ def clean_up():
     return deleted
 
 
-def pending(owner):
-    """The owner's uploads still waiting to be applied, oldest first."""
+def pending(owner, purpose=ImportUpload.Purpose.IMPORT):
+    """The owner's uploads for `purpose` still waiting to be applied, oldest first."""
     return ImportUpload.objects.filter(
-        owner=owner, applied_at__isnull=True, created_at__gte=timezone.now() - expiry()
+        owner=owner,
+        purpose=purpose,
+        applied_at__isnull=True,
+        created_at__gte=timezone.now() - expiry(),
     ).defer("data")
 
 
-def put(owner, name, data):
+def put(owner, name, data, *, purpose=ImportUpload.Purpose.IMPORT):
     """Keep `data` (a file called `name`) for `owner`; returns the ImportUpload.
 
     Expired uploads are deleted first. Raises StashFull when the owner already
-    has TASKADMIN_IMPORT_PENDING_MAX uploads waiting, or this one would take
-    their waiting bytes over TASKADMIN_IMPORT_PENDING_MAX_BYTES.
+    has TASKADMIN_IMPORT_PENDING_MAX uploads for `purpose` waiting, or this one
+    would take their waiting bytes over TASKADMIN_IMPORT_PENDING_MAX_BYTES.
+    Imports and syncs count apart: a sync's upload waits only for its job.
     """
     clean_up()
     most, most_bytes = (
@@ -85,21 +89,26 @@ def put(owner, name, data):
         # Two uploads of one person at once: the second waits here for the first
         # to be counted (PostgreSQL; SQLite takes one writer at a time anyway).
         list(get_user_model().objects.select_for_update().filter(pk=owner.pk).values("pk"))
-        waiting = list(pending(owner).values_list("size", flat=True))
-        advice = "Import or discard one of your earlier uploads first (listed below)."
+        waiting = list(pending(owner, purpose).values_list("size", flat=True))
+        if purpose == ImportUpload.Purpose.SYNC:
+            what = "synced"
+            advice = "Wait for your earlier syncs to finish (Your background work)."
+        else:
+            what = "imported"
+            advice = "Import or discard one of your earlier uploads first (listed below)."
         if len(waiting) >= most:
             raise StashFull(
-                f"You have {len(waiting)} uploads waiting to be imported; at most {most} may"
+                f"You have {len(waiting)} uploads waiting to be {what}; at most {most} may"
                 f" wait at a time. {advice}"
             )
         if sum(waiting) + len(data) > most_bytes:
             raise StashFull(
-                f"Your uploads waiting to be imported would take"
+                f"Your uploads waiting to be {what} would take"
                 f" {(sum(waiting) + len(data)) / 1_000_000:.1f} MB; at most"
                 f" {most_bytes / 1_000_000:.1f} MB may wait at a time. {advice}"
             )
         return ImportUpload.objects.create(
-            owner=owner, name=_storable(name), data=data, size=len(data)
+            owner=owner, name=_storable(name), data=data, size=len(data), purpose=purpose
         )
 
 
@@ -109,15 +118,18 @@ def _storable(name):
     return name[-255:] or "upload"
 
 
-def get(owner, token):
-    """The upload behind `token`, if it is `owner`'s and still usable.
+def get(owner, token, purpose=ImportUpload.Purpose.IMPORT):
+    """The upload behind `token`, if it is `owner`'s, for `purpose`, and still usable.
 
-    Raises ImportUpload.DoesNotExist (someone else's), UploadGone (unknown or
-    expired) or AlreadyApplied.
+    Raises ImportUpload.DoesNotExist (someone else's), UploadGone (unknown,
+    for the other purpose, or expired) or AlreadyApplied.
     """
     # Only what secrets.token_urlsafe makes is looked up: a NUL or a megabyte
     # of text in a posted token is simply no such upload.
-    upload = _TOKEN.fullmatch(token) and ImportUpload.objects.filter(token=token).first()
+    upload = (
+        _TOKEN.fullmatch(token)
+        and ImportUpload.objects.filter(token=token, purpose=purpose).first()
+    )
     if not upload:
         raise UploadGone
     if upload.owner_id != owner.pk:

@@ -329,19 +329,16 @@ def run_unlink(request, pk):
     return redirect(run)
 
 
-# The most lines of a sync's outcome shown as messages; the rest are counted.
-SYNC_MESSAGES = 20
-
-
 @login_required
 @permission_required("tasks.add_taskrun", raise_exception=True)
 @permission_required("tasks.change_taskrun", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def mephisto_sync_page(request):
-    """Sync from an uploaded database.db, or from the server's MEPHISTO_DATABASE.
+    """Sync from an uploaded database.db, or from the server's MEPHISTO_DATABASE, as a
+    background job (tasks.background.mephisto_sync_job): answers with its page.
 
-    Synchronous for now, within TASKADMIN_SYNC_MAX_BYTES: the seam for a
-    background job is mephisto_sync.read_bytes + apply, which this only calls.
+    What can be refused without reading the database (too big, not SQLite, a
+    missing server file) is refused here at once; the rest fails the job.
     """
     form = MephistoSyncForm()
     if request.method == "POST":
@@ -349,32 +346,43 @@ def mephisto_sync_page(request):
             if request.POST.get("source") == "server":
                 if not settings.MEPHISTO_DATABASE:
                     return HttpResponseBadRequest("MEPHISTO_DATABASE is not set.")
-                snapshot = mephisto_sync.read_path(settings.MEPHISTO_DATABASE)
+                mephisto_sync.check_path(settings.MEPHISTO_DATABASE)
+                job = jobs.enqueue(
+                    Job.Kind.MEPHISTO_SYNC,
+                    owner=request.user,
+                    title=f"Sync of the server's {settings.MEPHISTO_DATABASE}",
+                    params={"source": "server"},
+                )
             else:
                 form = MephistoSyncForm(request.POST, request.FILES)
                 if not form.is_valid():
                     return _render_sync(request, form, status=400)
                 upload = form.cleaned_data["database"]
-                snapshot = mephisto_sync.read_bytes(upload.name, upload.read())
-        except mephisto_sync.SyncFailure as error:
-            form.add_error(None, str(error))
-            return _render_sync(request, form, status=400)
-        outcome = mephisto_sync.apply(snapshot, by=request.user)
-        messages.success(request, f"Synced {snapshot.name}: {outcome.summary()}")
-        for line in outcome.skipped[:SYNC_MESSAGES]:
-            messages.warning(request, line)
-        if len(outcome.skipped) > SYNC_MESSAGES:
-            messages.warning(request, f"… and {len(outcome.skipped) - SYNC_MESSAGES} more skipped.")
-        return redirect("tasks:mephisto-sync")
+                data = upload.read()
+                mephisto_sync.check_upload(upload.name, data)
+                waiting = stash.put(
+                    request.user, upload.name, data, purpose=ImportUpload.Purpose.SYNC
+                )
+                job = jobs.enqueue(
+                    Job.Kind.MEPHISTO_SYNC,
+                    owner=request.user,
+                    title=f"Sync of {waiting.name}",
+                    params={"source": "upload", "token": waiting.token},
+                )
+        except (mephisto_sync.SyncFailure, stash.StashFull) as error:
+            # Shown above both forms: the server's button has no form to carry it.
+            return _render_sync(request, form, status=400, error=str(error))
+        return redirect(job)
     return _render_sync(request, form)
 
 
-def _render_sync(request, form, status=200):
+def _render_sync(request, form, status=200, error=None):
     return render(
         request,
         "tasks/mephisto_sync.html",
         {
             "form": form,
+            "error": error,
             "server_database": settings.MEPHISTO_DATABASE,
             "max_bytes": settings.TASKADMIN_SYNC_MAX_BYTES,
         },

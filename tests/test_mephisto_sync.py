@@ -2,16 +2,20 @@
 runs launched from Taskadmin exports are linked, the others imported, and each
 linked run shows its progress and spend against its estimate."""
 
+import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 
 from tasks import exporting, mephisto_sync
-from tasks.models import MephistoProgress, MephistoUnlink, TaskRun
+from tasks.models import ImportUpload, Job, MephistoProgress, MephistoUnlink, TaskRun
 from tests.mephisto import build_database, handmade_database, mephisto_node
+from tests.worker import start_worker
 
 LABELS = {
     "task_name": "label-pictures",
@@ -286,21 +290,6 @@ def test_sync_without_a_path_reads_the_setting(database, drafts, settings, capsy
     )
 
 
-@pytest.mark.django_db
-def test_the_sync_page_syncs_an_upload(database, drafts, editor_client):
-    with open(database, "rb") as file:
-        response = editor_client.post(reverse("tasks:mephisto-sync"), {"database": file})
-    assert response.status_code == 302
-    assert TaskRun.objects.filter(mephisto_task_run_id__in=["1", "2", "3"]).count() == 3
-    page = editor_client.get(response.url).content.decode()
-    assert "Synced database.db: 2 runs linked, 1 imported, progress read for 3." in page
-
-
-@pytest.mark.django_db
-def test_the_sync_page_is_for_editors(viewer_client):
-    assert viewer_client.get(reverse("tasks:mephisto-sync")).status_code == 403
-
-
 @pytest.mark.parametrize("size", [3, 30])
 @pytest.mark.parametrize(
     "page",
@@ -400,3 +389,302 @@ def test_a_different_task_value_or_launch_choice_does_not_match():
     other = _run("/srv/task.html")
     other.provider = "mturk_sandbox"
     assert mephisto_sync.matches(other, _node("/srv/task.html")) is False
+
+
+# -- The sync page: a background job ---------------------------------------------------------
+# Jobs run at once here (tests/settings.py's ImmediateBackend): the request that
+# queues the sync has done it by the time it answers, as a worker would have.
+
+
+def upload_sync(client, path, name="database.db"):
+    with open(path, "rb") as file:
+        return client.post(
+            reverse("tasks:mephisto-sync"), {"database": SimpleUploadedFile(name, file.read())}
+        )
+
+
+def job_of(response):
+    """The job a response redirected to."""
+    assert response.status_code == 302, response
+    prefix = reverse("tasks:job-list")
+    assert response["Location"].startswith(prefix)
+    return Job.objects.get(pk=response["Location"][len(prefix) :].strip("/"))
+
+
+@pytest.mark.django_db
+def test_an_upload_is_synced_by_a_job_whose_page_says_what_it_did(
+    database, drafts, editor_client, editor
+):
+    labels, ratings = drafts
+    job = job_of(upload_sync(editor_client, database))
+    audio = TaskRun.objects.get(task_title="Transcribe the audio")
+    assert (job.kind, job.status, job.owner, job.error) == (
+        "mephisto_sync",
+        "succeeded",
+        editor,
+        "",
+    )
+    assert job.title == "Sync of database.db"
+    assert job.summary == {
+        "name": "database.db",
+        "line": "2 runs linked, 1 imported, progress read for 3.",
+        "task_runs": 3,
+        "units": 7,
+        "linked": 2,
+        "imported": 1,
+        "unchanged": 0,
+        "updated": 3,
+        "skipped": 0,
+        "first_linked": [
+            {"pk": labels.pk, "title": "Label the pictures", "mephisto": "1"},
+            {"pk": ratings.pk, "title": "Rate the sentences", "mephisto": "2"},
+        ],
+        "first_imported": [{"pk": audio.pk, "title": "Transcribe the audio", "mephisto": "3"}],
+        "first_skipped": [],
+    }
+    labels.refresh_from_db()
+    assert (labels.status, labels.mephisto_task_run_id) == ("launched", "1")
+    assert labels.history.first().history_user == editor
+    assert labels.history.first().history_change_reason == (
+        "sync: database.db: linked to Mephisto run 1"
+    )
+    # The upload waited in the database only for its job.
+    assert not ImportUpload.objects.exists()
+    page = editor_client.get(job.get_absolute_url()).text
+    assert "Synced database.db: 2 runs linked, 1 imported, progress read for 3." in page
+    assert 'Units read</dt><dd class="col-sm-8">7</dd>' in page
+    assert f'Mephisto run 1 → <a href="{labels.get_absolute_url()}">#{labels.pk} Label' in page
+    assert f'Mephisto run 3 → <a href="{audio.get_absolute_url()}">#{audio.pk} Transcribe' in page
+
+
+@pytest.mark.django_db
+def test_syncing_again_counts_the_runs_linked_already_as_unchanged(database, drafts, editor_client):
+    job_of(upload_sync(editor_client, database))
+    versions = list(TaskRun.objects.order_by("pk").values_list("version", flat=True))
+    again = job_of(upload_sync(editor_client, database))
+    assert {key: again.summary[key] for key in ("linked", "imported", "unchanged", "updated")} == {
+        "linked": 0,
+        "imported": 0,
+        "unchanged": 3,
+        "updated": 3,
+    }
+    assert list(TaskRun.objects.order_by("pk").values_list("version", flat=True)) == versions
+    assert 'Linked already (run unchanged)</dt><dd class="col-sm-8">3</dd>' in (
+        editor_client.get(again.get_absolute_url()).text
+    )
+
+
+@pytest.mark.django_db
+def test_runs_skipped_are_listed_with_their_reasons(tmp_path, editor_client, make_run):
+    path = handmade_database(tmp_path / "database.db", [mephisto_node()])
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE task_runs SET init_params = '{not json'")
+    connection.close()
+    job = job_of(upload_sync(editor_client, path))
+    assert job.summary["skipped"] == 1
+    (line,) = job.summary["first_skipped"]
+    assert line.startswith("Mephisto run 1 matches no run and cannot be imported: init_params:")
+    assert line.replace("'", "&#x27;") in editor_client.get(job.get_absolute_url()).text
+
+
+@pytest.mark.django_db
+def test_the_servers_database_is_synced_by_a_job_too(database, drafts, editor_client, settings):
+    settings.MEPHISTO_DATABASE = str(database)
+    response = editor_client.post(reverse("tasks:mephisto-sync"), {"source": "server"})
+    job = job_of(response)
+    assert (job.status, job.title, job.params) == (
+        "succeeded",
+        f"Sync of the server's {database}",
+        {"source": "server"},
+    )
+    assert job.summary["line"] == "2 runs linked, 1 imported, progress read for 3."
+    # Without the setting there is no server's database to sync.
+    settings.MEPHISTO_DATABASE = ""
+    assert (
+        editor_client.post(reverse("tasks:mephisto-sync"), {"source": "server"}).status_code == 400
+    )
+
+
+@pytest.mark.django_db
+def test_a_database_that_cannot_be_read_fails_its_job_with_the_reason_and_changes_nothing(
+    tmp_path, editor_client, make_run
+):
+    run = make_run()
+    path = handmade_database(tmp_path / "database.db", [mephisto_node()])
+    data = bytearray(path.read_bytes())
+    data[100:] = b"\xff" * (len(data) - 100)
+    path.write_bytes(bytes(data))
+    job = job_of(upload_sync(editor_client, path))
+    message = (
+        "database.db cannot be read as Mephisto's database (database disk image is malformed)."
+    )
+    assert (job.status, job.error, job.summary) == ("failed", message, {})
+    assert list(TaskRun.objects.values_list("pk", "version")) == [(run.pk, run.version)]
+    assert not MephistoProgress.objects.exists() and not ImportUpload.objects.exists()
+    page = editor_client.get(job.get_absolute_url()).text
+    assert message.replace("'", "&#x27;") in page
+    assert "Nothing was changed." in page
+
+
+@pytest.mark.django_db
+def test_what_needs_no_reading_is_refused_at_once_without_a_job(tmp_path, editor_client, settings):
+    path = tmp_path / "database.db"
+    path.write_text("task_runs,units\n")
+    response = upload_sync(editor_client, path)
+    assert response.status_code == 400
+    assert "database.db is not an SQLite database, so not Mephisto&#x27;s database.db." in (
+        response.text
+    )
+    settings.MEPHISTO_DATABASE = str(tmp_path / "missing.db")
+    response = editor_client.post(reverse("tasks:mephisto-sync"), {"source": "server"})
+    assert response.status_code == 400
+    assert f"{tmp_path / 'missing.db'} does not exist or is not a file." in response.text
+    assert not Job.objects.exists() and not ImportUpload.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_database_on_disk_over_the_path_limit_is_refused_before_it_is_copied(
+    tmp_path, editor_client, settings
+):
+    path = handmade_database(tmp_path / "database.db", [mephisto_node()])
+    size = path.stat().st_size
+    settings.TASKADMIN_SYNC_MAX_PATH_BYTES = size - 1
+    message = (
+        f"database.db is {size / 1_000_000:.1f} MB; a sync reads at most"
+        f" {(size - 1) / 1_000_000:.1f} MB from the server's disk (TASKADMIN_SYNC_MAX_PATH_BYTES)."
+    )
+    with pytest.raises(mephisto_sync.SyncFailure) as failure:
+        mephisto_sync.read_path(path)
+    assert str(failure.value) == message
+    with pytest.raises(CommandError) as failure:
+        call_command("sync_mephisto", str(path))
+    assert str(failure.value) == message
+    settings.MEPHISTO_DATABASE = str(path)
+    response = editor_client.post(reverse("tasks:mephisto-sync"), {"source": "server"})
+    assert response.status_code == 400
+    assert not Job.objects.exists() and not TaskRun.objects.exists()
+
+
+# -- Progress while it runs ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reading_and_applying_report_each_stage_as_they_go(tmp_path):
+    path = handmade_database(
+        tmp_path / "database.db",
+        [mephisto_node(task_title=f"Run {n}") for n in range(60)],
+        units=[(1 + n % 60, "accepted", 0.5, n) for n in range(12_000)],
+    )
+    seen = []
+    snapshot = mephisto_sync.read_path(path, progress=lambda *call: seen.append(call))
+    mephisto_sync.apply(snapshot, by=None, progress=lambda *call: seen.append(call))
+    assert seen == [
+        ("copying", 0, None),
+        ("task runs", 0, 60),
+        ("units", 0, 12_000),
+        ("units", 10_000, 12_000),
+        ("units", 12_000, 12_000),
+        ("agents", 0, 0),
+        ("linking", 0, 60),
+        ("linking", 50, 60),
+        ("figures", 0, 60),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_job_page_names_the_stage_of_a_running_sync(editor_client, editor):
+    from tasks import background, jobs
+
+    job = Job.objects.create(owner=editor, kind="mephisto_sync", title="Sync of database.db")
+    shown = {}
+
+    def work(job, report):
+        progress = background.SyncProgress(report)
+        progress("task runs", 0, 3)
+        progress("units", 10_000, 40_000)
+        shown["page"] = editor_client.get(job.get_absolute_url()).text
+        return {}
+
+    jobs.run(job.pk, work)
+    assert "Reading units: 10000 of 40000 (25%)" in shown["page"]
+
+
+# -- Who may sync -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_only_users_who_may_add_and_change_runs_may_sync(client, viewer, tmp_path):
+    from tests.conftest import _user
+
+    path = handmade_database(tmp_path / "database.db", [mephisto_node()])
+    adder = _user("adder", "view_taskrun", "add_taskrun")
+    for user in (viewer, adder):
+        client.force_login(user)
+        assert client.get(reverse("tasks:mephisto-sync")).status_code == 403
+        assert upload_sync(client, path).status_code == 403
+        assert client.post(reverse("tasks:mephisto-sync"), {"source": "server"}).status_code == 403
+    client.logout()
+    response = upload_sync(client, path)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert not Job.objects.exists() and not ImportUpload.objects.exists()
+    assert not TaskRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_queueing_a_sync_is_csrf_protected(editor, tmp_path, settings):
+    path = handmade_database(tmp_path / "database.db", [mephisto_node()])
+    settings.MEPHISTO_DATABASE = str(path)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(editor)
+    assert upload_sync(client, path).status_code == 403
+    assert client.post(reverse("tasks:mephisto-sync"), {"source": "server"}).status_code == 403
+    assert not Job.objects.exists() and not TaskRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_sync_job_page_costs_what_any_job_page_costs(
+    tmp_path, editor_client, django_assert_num_queries
+):
+    path = handmade_database(
+        tmp_path / "database.db", [mephisto_node(task_title=f"Run {n}") for n in range(30)]
+    )
+    job = job_of(upload_sync(editor_client, path))
+    assert len(job.summary["first_imported"]) == 20
+    # session, user, permissions (user's, groups'), + the job: the summary holds the titles
+    with django_assert_num_queries(5):
+        page = editor_client.get(job.get_absolute_url()).text
+    assert "The first 20 imported" in page
+
+
+# -- A real worker --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_syncs_an_upload_queued_in_the_database(client, database_tasks, tmp_path):
+    """Queued in the database, run by `manage.py db_worker` in another process: the
+    upload waits in the database (not on the import page) until the worker syncs it."""
+    from tests.conftest import _user
+
+    client.force_login(_user("sync-worker", "view_taskrun", "add_taskrun", "change_taskrun"))
+    path = handmade_database(
+        tmp_path / "database.db",
+        [mephisto_node(task_title=f"Run {n}") for n in range(3)],
+        units=[(1 + n % 3, "accepted", 0.5, n) for n in range(300)],
+    )
+    job = job_of(upload_sync(client, path, name="lab-2.db"))
+    assert job.status == "queued"
+    assert "Waiting for a worker" in client.get(job.get_absolute_url()).text
+    assert ImportUpload.objects.get().purpose == "sync"
+    assert "lab-2.db" not in client.get(reverse("tasks:run-import")).text
+    worker = start_worker("--batch")
+    try:
+        output, _ = worker.communicate(timeout=300)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, output
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("succeeded", "")
+    assert (job.summary["imported"], job.summary["units"]) == (3, 300)
+    assert TaskRun.objects.filter(status="launched").count() == 3
+    assert not ImportUpload.objects.exists()
+    assert "Synced lab-2.db: 0 runs linked, 3 imported" in client.get(job.get_absolute_url()).text

@@ -143,7 +143,7 @@ def test_list_export_of_yaml_is_a_zip(viewer_client, make_run):
     make_run(task_name="two")
     response = viewer_client.get(reverse("tasks:runs-export-as", args=["yaml"]), {"scope": "all"})
     assert response["Content-Type"] == "application/zip"
-    assert sorted(zipfile.ZipFile(io.BytesIO(response.content)).namelist()) == [
+    assert sorted(zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()) == [
         "one.yaml",
         "two.yaml",
     ]
@@ -194,8 +194,9 @@ def test_admin_exports_yaml_for_a_target(editor_client, make_run):
         reverse("admin:tasks_taskrun_changelist"),
         {"action": "export_yaml", "_selected_action": [run.pk], "target": "1.1"},
     )
-    [name] = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-    text = zipfile.ZipFile(io.BytesIO(response.content)).read(name).decode()
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    [name] = archive.namelist()
+    text = archive.read(name).decode()
     assert "resume_incomplete_run" not in text and "aux_parameters" not in text
 
 

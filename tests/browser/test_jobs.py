@@ -11,7 +11,8 @@ from tasks.models import Job, TaskRun
 from tests.browser.conftest import screenshot
 from tests.worker import start_worker
 
-RUNS = 1000
+# Enough runs that the work outlasts a few of the page's once-a-second polls.
+RUNS = 4000
 FLAT = {"task_description": "D", "task_reward": 0.25, "task_tags": "t"}
 
 

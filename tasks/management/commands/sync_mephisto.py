@@ -21,24 +21,27 @@ class Command(BaseCommand):
         path = path or settings.MEPHISTO_DATABASE
         if not path:
             raise CommandError("Give the path of Mephisto's database.db, or set MEPHISTO_DATABASE.")
-        bar = None
+        bars = {}
 
         def progress(stage, done, total):
-            nonlocal bar
-            if bar is None:
-                bar = tqdm(total=total, unit=" units", desc="Reading units", file=sys.stderr)
-            bar.update(done - bar.n)
+            # A bar per stage (copying, task runs, units, agents, linking, figures).
+            if stage not in bars:
+                for bar in bars.values():
+                    bar.close()
+                bars[stage] = tqdm(
+                    total=total, desc=mephisto_sync.STAGES.get(stage, stage), file=sys.stderr
+                )
+            bars[stage].update(done - bars[stage].n)
 
+        shown = progress if sys.stderr.isatty() else None
         try:
-            snapshot = mephisto_sync.read_path(
-                path, progress=progress if sys.stderr.isatty() else None
-            )
+            snapshot = mephisto_sync.read_path(path, progress=shown)
+            outcome = mephisto_sync.apply(snapshot, by=None, progress=shown)
         except mephisto_sync.SyncFailure as error:
             raise CommandError(str(error)) from None
         finally:
-            if bar is not None:
+            for bar in bars.values():
                 bar.close()
-        outcome = mephisto_sync.apply(snapshot, by=None)
         for run, task_run_id in outcome.linked:
             self.stdout.write(f"linked     Mephisto run {task_run_id} → #{run.pk} {run}")
         for run in outcome.imported:
