@@ -108,8 +108,10 @@ def test_the_page_needs_a_login(client):
 
 
 def test_a_new_token_is_shown_once(editor_client, editor):
-    made = editor_client.post(reverse("api-tokens"), {"name": "lab server"})
-    assert made.status_code == 201
+    posted = editor_client.post(reverse("api-tokens"), {"name": "lab server"})
+    # Post, then redirect: reloading the page that shows the token makes no other.
+    assert posted.status_code == 302 and posted["Location"] == reverse("api-tokens")
+    made = editor_client.get(reverse("api-tokens"))
     text = TOKEN.search(made.content.decode()).group(0)
     assert tokens.find(text).user == editor
     assert "it is shown only this once" in made.content.decode()
@@ -117,6 +119,7 @@ def test_a_new_token_is_shown_once(editor_client, editor):
     assert "lab server" in later
     assert text not in later
     assert f"ta_{ApiToken.objects.get().prefix}_…" in later
+    assert ApiToken.objects.count() == 1
 
 
 def test_a_token_needs_a_name(editor_client):

@@ -21,24 +21,28 @@ class TokenForm(forms.ModelForm):
         error_messages = {"name": {"required": "Give the token a name."}}
 
 
+# The session key under which a new token's text waits for the page that shows
+# it, once: the POST redirects (so reloading cannot make a second token), and the
+# GET takes the text out of the session as it shows it.
+MADE = "api-token-made"
+
+
 @login_required
 def tokens_page(request):
-    """GET lists the user's tokens; POST makes one, whose text is shown on this answer only."""
+    """GET lists the user's tokens (and, once, the text of one just made); POST makes one."""
     form = TokenForm(request.POST or None)
-    made = None
     if request.method == "POST" and form.is_valid():
         token, text = tokens.issue(request.user, form.cleaned_data["name"])
-        made = {"token": token, "text": text}
-        form = TokenForm()
+        request.session[MADE] = {"pk": token.pk, "text": text}
+        return redirect("api-tokens")
+    made = request.session.pop(MADE, None)
+    if made is not None:
+        token = request.user.api_tokens.filter(pk=made["pk"]).first()
+        made = {"token": token, "text": made["text"]} if token else None
     return render(
         request,
         "api/tokens.html",
-        {
-            "form": form,
-            "made": made,
-            "tokens": request.user.api_tokens.all()[:SHOWN],
-        },
-        status=201 if made else 200,
+        {"form": form, "made": made, "tokens": request.user.api_tokens.all()[:SHOWN]},
     )
 
 
@@ -47,5 +51,5 @@ def tokens_page(request):
 def token_revoke(request, pk):
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     tokens.revoke(token)
-    messages.success(request, f"Revoked “{token.name}”: it no longer works.")
+    messages.success(request, f"Revoked “{token.name}” ({token.prefix}…): it no longer works.")
     return redirect("api-tokens")
