@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from tasks import exporting, jobs, listing, querystrings, services
+from tasks import exporting, history, jobs, listing, querystrings, services
 from tasks.downloads import attachment
 from tasks.fields import DurationInput
 from tasks.forms import AdminTaskRunForm, TaskRunForm
@@ -111,7 +111,7 @@ class TaskRunAdmin(SimpleHistoryAdmin):
     change_list_template = "admin/tasks/taskrun/change_list.html"
     history_list_display = ("version", "history_change_reason")
     # As many versions as a page of the run's own History shows.
-    history_list_per_page = 50
+    history_list_per_page = history.PAGE_SIZE
 
     @admin.display(description="In Mephisto")
     def mephisto_progress_column(self, run):

@@ -104,6 +104,12 @@ class Version:
     previous_id: int | None  # history id of the version before, for "Changes"
 
 
+# Versions on each page of a run's history (the History page, the admin's and
+# the API's): few enough that a run with 10,000 versions costs what one with
+# ten does (bench/run.py, "History").
+PAGE_SIZE = 20
+
+
 def versions(run, count, *, before=None):
     """Up to `count` of the run's versions, newest first, and the id of the next older page.
 

@@ -36,7 +36,7 @@ from tasks.pagination import CappedPaginator
 
 # Versions on a run's page, and on each page of its history.
 RECENT_VERSIONS = 5
-HISTORY_PAGE_SIZE = 50
+HISTORY_PAGE_SIZE = history.PAGE_SIZE
 
 
 def _get_run(pk):

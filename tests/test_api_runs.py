@@ -395,3 +395,27 @@ def test_an_acknowledged_code_that_names_no_warning_is_refused(editor_api):
         "acknowledge": ["Select a valid choice. bogus is not one of the available choices."]
     }
     assert not TaskRun.objects.exists()
+
+
+def test_a_runs_history_comes_a_page_at_a_time_with_a_link_to_the_older_versions(
+    editor_api, make_run, editor
+):
+    from tasks import history, services
+
+    run = make_run()
+    for n in range(history.PAGE_SIZE + 3):
+        run.task_title = f"Title {n}"
+        run = services.run_save(
+            run, by=editor, via="test", acknowledged=[w.code for w in services.warnings_for(run)]
+        )
+    url = f"/api/runs/{run.pk}/history"
+    first = editor_api.get(url)
+    assert first.status_code == 200
+    assert len(first.json()) == history.PAGE_SIZE
+    assert first.json()[0]["version"] == run.version
+    assert first.json()[0]["changed"] == ["task_title"]
+    older = first["Link"].split(">")[0].lstrip("<")
+    second = editor_api.get(older)
+    assert [v["version"] for v in second.json()] == list(range(4, 0, -1))
+    assert "Link" not in second
+    assert editor_api.get(url, {"before": "x"}).status_code == 400

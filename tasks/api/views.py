@@ -6,6 +6,7 @@ fields). A refused request answers a JSON object with `detail` (and `code`).
 """
 
 import re
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -484,27 +485,44 @@ class RunHistory(ApiView):
         responses={200: VersionSerializer(many=True)},
     )
     def get(self, request, pk):
-        """Every recorded version, newest first: who, when, how, the fields it changed,
-        and the warnings read for it."""
+        """The run's versions, newest first, history.PAGE_SIZE at a time: who, when,
+        how, the fields each changed, and the warnings read for it. `?before=<history
+        id>` gives the versions older than that one; a `Link: <...>; rel="next"`
+        header points at the next older page while there is one."""
         run = _get_run(pk)
-        records = list(run.history.select_related("history_user").order_by("history_id"))
-        versions, previous = [], None
-        for record in records:
-            config = history.config_of(record)
-            versions.append(
-                {
-                    "history_id": record.history_id,
-                    "version": record.version,
-                    "date": record.history_date,
-                    "user": record.history_user.get_username() if record.history_user else None,
-                    "via": record.history_change_reason,
-                    "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
-                    "changed": history.changed_fields(previous, config) if previous else [],
-                    "acknowledged_warnings": record.acknowledged_warnings,
-                }
+        before = _whole(request, "before", None, querystrings.INTEGER_MAX)
+        records = run.history.select_related("history_user").order_by("-history_id")
+        if before is not None:
+            records = records.filter(history_id__lt=before)
+        # One row more than the page: what the oldest shown changed is measured
+        # against it, and it says whether there is an older page.
+        records = list(records[: history.PAGE_SIZE + 1])
+        shown = records[: history.PAGE_SIZE]
+        configs = [history.config_of(record) for record in records]
+        versions = [
+            {
+                "history_id": record.history_id,
+                "version": record.version,
+                "date": record.history_date,
+                "user": record.history_user.get_username() if record.history_user else None,
+                "via": record.history_change_reason,
+                "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+                "changed": (
+                    history.changed_fields(configs[n + 1], configs[n])
+                    if n + 1 < len(records)
+                    else []
+                ),
+                "acknowledged_warnings": record.acknowledged_warnings,
+            }
+            for n, record in enumerate(shown)
+        ]
+        response = Response(VersionSerializer(versions, many=True).data)
+        if len(records) > history.PAGE_SIZE:
+            older = request.build_absolute_uri(
+                f"{request.path}?{urlencode({'before': shown[-1].history_id})}"
             )
-            previous = config
-        return Response(VersionSerializer(versions[::-1], many=True).data)
+            response["Link"] = f'<{older}>; rel="next"'
+        return response
 
 
 class RunHistoryDiff(ApiView):
