@@ -405,3 +405,7 @@ TASKADMIN_JOB_STALE_MINUTES = env.int("TASKADMIN_JOB_STALE_MINUTES", default=10)
 TASKADMIN_IMPORT_INLINE_RUNS = env.int("TASKADMIN_IMPORT_INLINE_RUNS", default=200)
 TASKADMIN_IMPORT_INLINE_BYTES = env.int("TASKADMIN_IMPORT_INLINE_BYTES", default=100_000)
 TASKADMIN_EXPORT_INLINE_RUNS = env.int("TASKADMIN_EXPORT_INLINE_RUNS", default=2_000)
+# The API imports within its request (no background job yet), which gunicorn
+# cuts off after 30 s: files up to this size (about 10,000 small runs) check
+# and save well inside that. Bigger ones: the Import page or import_task_runs.
+TASKADMIN_API_IMPORT_MAX_BYTES = env.int("TASKADMIN_API_IMPORT_MAX_BYTES", default=1_000_000)

@@ -107,3 +107,16 @@ def test_a_file_over_the_import_limit_is_413(editor_api, settings):
     assert response.status_code == 413
     assert "the import limit is 0.0 MB" in response.json()["detail"]
     assert not TaskRun.objects.exists()
+
+
+def test_a_file_over_what_the_api_imports_at_once_is_413_pointing_at_the_import_page(
+    editor_api, settings
+):
+    # The API answers within its request: a big file would outlive the server's timeout.
+    settings.TASKADMIN_API_IMPORT_MAX_BYTES = 100
+    response = post(editor_api, jsonl(*[GOOD] * 10))
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert "the API imports at most 100 bytes at once" in response.json()["detail"]
+    assert "/runs/import/" in response.json()["detail"]
+    assert not TaskRun.objects.exists()

@@ -642,8 +642,8 @@ class RunsImport(ApiView):
 
     @property
     def max_body_bytes(self):
-        # The files themselves are bounded by the import's own limit, checked below.
-        return importing.max_bytes() + 1_000_000
+        # The files themselves are bounded by the API's own limit, checked below.
+        return settings.TASKADMIN_API_IMPORT_MAX_BYTES + 1_000_000
 
     @extend_schema(
         operation_id="runs_import",
@@ -661,9 +661,20 @@ class RunsImport(ApiView):
         if not uploads:
             return _problem(400, "Post the file(s) to import as `file` (multipart/form-data).")
         total = sum(upload.size for upload in uploads)
+        name = uploads[0].name if len(uploads) == 1 else f"{len(uploads)} files together"
         if total > importing.max_bytes():
-            name = uploads[0].name if len(uploads) == 1 else f"{len(uploads)} files together"
             return _problem(413, importing.size_error(name, total), "too_large")
+        if total > settings.TASKADMIN_API_IMPORT_MAX_BYTES:
+            # The API answers within the request, which the server cuts off after
+            # its timeout: bigger files go through the import page's background work.
+            return _problem(
+                413,
+                f"{name} is {total:,} bytes; the API imports at most"
+                f" {settings.TASKADMIN_API_IMPORT_MAX_BYTES:,} bytes at once. Import it from"
+                " the Import page (/runs/import/), which works in the background with"
+                " progress, or with manage.py import_task_runs.",
+                "too_large",
+            )
         flags = {}
         for name, default in (("dry_run", False),):
             value = request.data.get(name, "")
