@@ -107,7 +107,7 @@ class Version:
 # Versions on each page of a run's history (the History page, the admin's and
 # the API's): few enough that a run with 10,000 versions costs what one with
 # ten does (bench/run.py, "History").
-PAGE_SIZE = 20
+PAGE_SIZE = 10
 
 
 def versions(run, count, *, before=None):
