@@ -91,24 +91,10 @@ def _export(job, report):
     pks, fmt, target = job.params["pks"], job.params["fmt"], job.params["target"]
     report.step("Writing the runs", len(pks))
     filename, content_type, content = exporting.stream_runs(
-        _runs_in_order(pks, report), fmt, target
+        exporting.RowsInOrder(TaskRun.objects.all(), pks), fmt, target, progress=report
     )
     jobs.save_result(job, filename, content_type, content)
     return {"runs": len(pks), "format": fmt, "target": target}
-
-
-def _runs_in_order(pks, report):
-    """The runs of `pks` as export rows (exporting.export_rows), in that order,
-    read EXPORT_CHUNK_SIZE at a time (a run deleted since is left out); reports
-    how many were handed on."""
-    size = exporting.EXPORT_CHUNK_SIZE
-    for start in range(0, len(pks), size):
-        chunk = pks[start : start + size]
-        found = {row.id: row for row in exporting.export_rows(TaskRun.objects.filter(pk__in=chunk))}
-        for pk in chunk:
-            if pk in found:
-                yield found[pk]
-        report(min(start + size, len(pks)), len(pks))
 
 
 # How many of each list a sync's summary keeps for its page; the rest are counted.

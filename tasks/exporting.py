@@ -381,6 +381,26 @@ def _started(chunks):
     return itertools.chain((first,), chunks)
 
 
+class RowsInOrder:
+    """The runs of `runs` (a queryset) with these `pks`, as export rows, in the order
+    given (a PK given twice comes twice; one no longer there is left out), read
+    EXPORT_CHUNK_SIZE at a time. Its len() is the number of PKs, which
+    `stream_runs` reports as the total."""
+
+    def __init__(self, runs, pks):
+        self.runs, self.pks = runs, pks
+
+    def __len__(self):
+        return len(self.pks)
+
+    def __iter__(self):
+        size = EXPORT_CHUNK_SIZE
+        for start in range(0, len(self.pks), size):
+            part = self.pks[start : start + size]
+            found = {row.id: row for row in export_rows(self.runs.filter(pk__in=part))}
+            yield from (found[pk] for pk in part if pk in found)
+
+
 def export_rows(runs):
     """The runs as the writers read them: a queryset as ExportRow tuples,
     `EXPORT_CHUNK_SIZE` at a time, without the joins a list page wants; any

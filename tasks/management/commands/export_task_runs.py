@@ -1,9 +1,9 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from tasks import exporting
+from tasks.management.progress import progress_bar
 from tasks.models import TaskRun
 
 
@@ -30,14 +30,13 @@ class Command(BaseCommand):
     def handle(self, *args, pks, output, format, target, **options):
         if len(pks) != 1 and format != "json" and not output and sys.stdout.isatty():
             raise CommandError("A zip is binary: give -o FILE.")
-        bar = None
         try:
             if len(pks) == 1:
                 try:
                     run = TaskRun.objects.get(pk=pks[0])
                 except TaskRun.DoesNotExist:
                     raise CommandError(f"No task run with PK {pks[0]}.") from None
-                chunks = [exporting.export_run(run, format, target)[2]]
+                _send(output, [exporting.export_run(run, format, target)[2]])
             else:
                 runs = TaskRun.objects.order_by("pk")
                 if pks:
@@ -45,64 +44,28 @@ class Command(BaseCommand):
                     missing = [str(pk) for pk in pks if pk not in found]
                     if missing:
                         raise CommandError(f"No task run with PK {', '.join(missing)}.")
-                    runs = _InOrder(runs, pks)
-                bar = _progress_bar(self.stderr)
-                _, _, chunks = exporting.stream_runs(
-                    runs, format, target, progress=None if bar is None else _updater(bar)
-                )
-            if output:
-                with open(output, "wb") as file:
-                    _write(file, chunks)
-            else:
-                sys.stdout.flush()
-                _write(sys.stdout.buffer, chunks)
-                sys.stdout.buffer.flush()
+                    runs = exporting.RowsInOrder(runs, pks)
+                # The bar stays up while the chunks are written: they are made as they go.
+                with progress_bar(self.stderr, "Exporting") as progress:
+                    _, _, chunks = exporting.stream_runs(runs, format, target, progress=progress)
+                    _send(output, chunks)
         except exporting.ExportError as error:
             raise CommandError(str(error)) from None
-        finally:
-            if bar is not None:
-                bar.close()
         if output:
             self.stderr.write(f"Wrote {output}")
 
 
-class _InOrder:
-    """The runs with these PKs, in the order given (a PK given twice comes twice),
-    read from the database a chunk at a time."""
-
-    def __init__(self, runs, pks):
-        self.runs, self.pks = runs, pks
-
-    def __len__(self):
-        return len(self.pks)
-
-    def __iter__(self):
-        size = exporting.EXPORT_CHUNK_SIZE
-        for start in range(0, len(self.pks), size):
-            part = self.pks[start : start + size]
-            rows = exporting.export_rows(self.runs.filter(pk__in=part))
-            found = {row.id: row for row in rows}
-            yield from (found[pk] for pk in part)
-
-
-def _progress_bar(stream):
-    """A tqdm bar on `stream` (the command's standard error) when it is a terminal."""
-    if not stream.isatty():
-        return None
-    return tqdm(file=stream._out, unit=" runs", unit_scale=True)
-
-
-def _updater(bar):
-    def progress(done, total):
-        if total is not None and bar.total != total:
-            bar.total = total
-            bar.refresh()
-        bar.update(done - bar.n)
-
-    return progress
+def _send(output, chunks):
+    """Write each chunk (bytes, or text as UTF-8) as it comes, to `output` or stdout."""
+    if output:
+        with open(output, "wb") as file:
+            _write(file, chunks)
+    else:
+        sys.stdout.flush()
+        _write(sys.stdout.buffer, chunks)
+        sys.stdout.buffer.flush()
 
 
 def _write(file, chunks):
-    """Write each chunk (bytes, or text as UTF-8) as it comes."""
     for chunk in chunks:
         file.write(chunk.encode() if isinstance(chunk, str) else chunk)
