@@ -44,10 +44,19 @@ class Rule:
     broken: Callable  # run -> bool
     message: Callable  # run -> str
 
-    def applies_to(self, run):
+    def applies_to(self, run, usable=None):
+        """Whether the rule is checked for `run`: its provider's, with every field it
+        reads usable. `usable` ({field: bool}) keeps the fields' verdicts between
+        the rules of one check, which read the same fields."""
         if self.providers is not None and run.provider not in self.providers:
             return False
-        return all(_usable(run, name) for name in self.reads)
+        usable = {} if usable is None else usable
+        for name in self.reads:
+            if name not in usable:
+                usable[name] = _usable(run, name)
+            if not usable[name]:
+                return False
+        return True
 
 
 def _usable(run, name):
@@ -396,10 +405,11 @@ class Finding:
 
 def check(run, strength=None):
     """The rules `run` breaks, in the order above; only one strength if given."""
+    usable = {}
     return [
         Finding(rule.code, rule.strength, rule.field, rule.message(run))
         for rule in RULES
         if (strength is None or rule.strength == strength)
-        and rule.applies_to(run)
+        and rule.applies_to(run, usable)
         and rule.broken(run)
     ]

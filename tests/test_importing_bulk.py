@@ -204,6 +204,28 @@ def test_bulk_created_runs_carry_who_and_how_in_their_history(editor):
         services.run_create_many(runs, by=editor, via="again")
 
 
+def test_bulk_created_runs_read_back_as_they_were_saved_and_dated_in_their_history(editor):
+    runs = [
+        TaskRun(
+            **{**RUN, "task_title": f"Run {n}"},
+            aux_parameters={"nested": {"list": [1, "two", None]}},
+            defaults=["_self_", {"blueprint": "static_task"}],
+            blueprint="static_task",
+            blueprint_source="task.html",
+            blueprint_args={"data_csv": "data.csv"},
+        )
+        for n in range(3)
+    ]
+    services.run_create_many(runs, by=editor, via="import: runs.jsonl")
+    for run in runs:
+        stored = TaskRun.objects.get(pk=run.pk)
+        for field in TaskRun._meta.concrete_fields:
+            assert getattr(stored, field.attname) == getattr(run, field.attname), field.name
+        [record] = stored.history.all()
+        assert record.history_date == stored.created_at
+        assert record.instance.aux_parameters == {"nested": {"list": [1, "two", None]}}
+
+
 def recorder():
     calls = []
     return calls, lambda done, total: calls.append((done, total))
