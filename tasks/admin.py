@@ -17,7 +17,7 @@ from tasks import exporting, history, jobs, listing, querystrings, services
 from tasks.downloads import attachment
 from tasks.fields import DurationInput
 from tasks.forms import AdminTaskRunForm, TaskRunForm
-from tasks.models import EditConflict, MephistoProgress, TaskRun
+from tasks.models import EditConflict, Job, MephistoProgress, TaskRun
 
 BOOKKEEPING = (
     "status",
@@ -428,3 +428,39 @@ def _acknowledged_per_run(request):
 
 # API tokens (tasks/api/admin.py): registered here, where the admin looks.
 from tasks.api import admin as api_admin  # noqa: E402, F401
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Every user's background work, for administrators: what is queued, running
+    or failed, and why. Read only: jobs are made by the pages that start them and
+    removed by `manage.py prune_jobs` (which also deletes their result files)."""
+
+    list_display = ("title", "kind", "status", "owner", "created_at", "finished_at")
+    list_filter = ("status", "kind")
+    list_select_related = ("owner",)
+    search_fields = ("title", "owner__username")
+    fields = (
+        "title",
+        "kind",
+        "status",
+        "owner",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "error",
+        "summary",
+        "params",
+        "result_name",
+        "result_type",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

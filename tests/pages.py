@@ -31,6 +31,7 @@ def every_page(run, other, user):
         ("admin password change", reverse("admin:password_change")),
         ("admin groups", reverse("admin:auth_group_changelist")),
         ("admin api tokens", reverse("admin:tasks_apitoken_changelist")),
+        ("admin jobs", reverse("admin:tasks_job_changelist")),
         # Last: the browser test types into this form once it is open.
         ("create", reverse("tasks:run-create")),
     ]

@@ -6,6 +6,8 @@ import hashlib
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.test import Client
 from django.urls import reverse
 
@@ -208,3 +210,14 @@ def test_forms_still_work_with_an_http_only_csrf_cookie(editor):
 
     assert response.status_code == 302
     assert client.post(reverse("tasks:run-create"), data).status_code == 403
+
+
+def test_every_page_names_its_icon_so_no_browser_asks_for_a_missing_favicon(pages):
+    """Without a <link rel="icon">, browsers ask for /favicon.ico: a 404 on every page."""
+    _, cases = pages
+    icon = static("tasks/favicon.svg")
+    assert finders.find("tasks/favicon.svg")
+    for description, client, url in cases:
+        if description in ("export", "api docs"):  # a download; the docs use their own
+            continue
+        assert f'rel="icon" href="{icon}"' in client.get(url).text, description

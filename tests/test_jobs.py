@@ -448,6 +448,25 @@ def test_the_list_shows_the_users_jobs_newest_first_and_the_navbar_links_it(edit
 # -- Query counts -----------------------------------------------------------------------------
 
 
+def test_the_admin_lists_everyones_jobs_read_only_to_those_allowed_to_view_them(
+    client, editor, superuser
+):
+    job = jobs.enqueue(Job.Kind.EXPORT, owner=editor, title="Export of 3 runs", params={})
+    change = reverse("admin:tasks_job_change", args=[job.pk])
+    client.force_login(editor)  # staff, but not allowed to view jobs
+    assert client.get(reverse("admin:tasks_job_changelist")).status_code == 403
+    client.force_login(superuser)
+    listing = client.get(reverse("admin:tasks_job_changelist"))
+    assert listing.status_code == 200
+    assert "Export of 3 runs" in listing.text and "Add job" not in listing.text
+    page = client.get(change)
+    assert page.status_code == 200 and 'name="title"' not in page.text  # nothing to edit
+    assert client.post(change, {"title": "Renamed"}).status_code == 403
+    assert client.post(reverse("admin:tasks_job_delete", args=[job.pk])).status_code == 403
+    job.refresh_from_db()
+    assert job.title == "Export of 3 runs"
+
+
 @pytest.mark.parametrize("count", [3, 30])
 def test_the_job_pages_cost_a_fixed_number_of_queries(
     editor_client, editor, django_assert_num_queries, count
