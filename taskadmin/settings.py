@@ -383,6 +383,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No badge fetched from validator.swagger.io: the page asks nothing outside.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # A job's status is not a run's: each its own named enum.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "tasks.models.Job.Status",
+        "JobKindEnum": "tasks.models.Job.Kind",
+    },
 }
 
 # -- Files background work writes (exports, import reports), in the default
@@ -397,15 +402,12 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # worker died), and one nobody picked up for this long says no worker runs.
 TASKADMIN_JOB_KEEP_DAYS = env.int("TASKADMIN_JOB_KEEP_DAYS", default=7)
 TASKADMIN_JOB_STALE_MINUTES = env.int("TASKADMIN_JOB_STALE_MINUTES", default=10)
-# What a request does at once; more goes to a background job. An import is
-# answered at once up to this many runs in a file of at most this many bytes
-# (checking and saving take milliseconds a run: 200 stay well inside a second);
-# an export of more runs than this is written by a job (a list page's worth
-# of runs, or a few thousand, streams in seconds).
+# What a request does at once (the dashboard's, the admin's and the API's alike);
+# more goes to a background job. An import is answered at once up to this many
+# runs in a file of at most this many bytes (checking and saving take
+# milliseconds a run: 200 stay well inside a second); an export of more runs
+# than this is written by a job (a list page's worth of runs, or a few
+# thousand, streams in seconds).
 TASKADMIN_IMPORT_INLINE_RUNS = env.int("TASKADMIN_IMPORT_INLINE_RUNS", default=200)
 TASKADMIN_IMPORT_INLINE_BYTES = env.int("TASKADMIN_IMPORT_INLINE_BYTES", default=100_000)
 TASKADMIN_EXPORT_INLINE_RUNS = env.int("TASKADMIN_EXPORT_INLINE_RUNS", default=2_000)
-# The API imports within its request (no background job yet), which gunicorn
-# cuts off after 30 s: files up to this size (about 10,000 small runs) check
-# and save well inside that. Bigger ones: the Import page or import_task_runs.
-TASKADMIN_API_IMPORT_MAX_BYTES = env.int("TASKADMIN_API_IMPORT_MAX_BYTES", default=1_000_000)

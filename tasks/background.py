@@ -23,13 +23,15 @@ IMPORT_FAILURES = (
 
 @task()
 def import_preview(job_id):
-    """Read an upload waiting in the stash (params: token) and preview it: the summary
-    (tasks.import_report.summary) on the job, the whole report as its result file."""
+    """Read an upload waiting in the stash (params: token, single_use) and preview it:
+    the summary (tasks.import_report.summary) on the job, the whole report as its
+    result file. A single-use upload (the API's) is discarded once read."""
     jobs.run(job_id, _preview, expected=IMPORT_FAILURES)
 
 
 def _preview(job, report):
     upload = stash.get(job.owner, job.params["token"])
+    single_use = job.params.get("single_use", False)
     report.step("Reading the file")
     try:
         batch = importing.parse(upload.name, bytes(upload.data), progress=report)
@@ -46,29 +48,42 @@ def _preview(job, report):
         "application/jsonl",
         import_report.report_lines(batch),
     )
-    return import_report.summary(batch, token=upload.token)
+    if single_use:
+        stash.discard(upload)
+    return import_report.summary(batch, token=None if single_use else upload.token)
 
 
 @task()
 def import_apply(job_id):
-    """Import an upload (params: token, only_valid, acknowledged) in one transaction,
-    as the import page's button does; the summary holds the counts and the first runs."""
+    """Import an upload (params: token, only_valid, acknowledged, single_use) in one
+    transaction, as the import page's button does; the summary holds the counts and
+    the first runs. A refused import fails the job, whose summary then holds what
+    the preview would (tasks.import_report.summary). A single-use upload (the
+    API's) is discarded once the job ends, imported or not."""
     jobs.run(job_id, _apply, expected=IMPORT_FAILURES)
 
 
 def _apply(job, report):
     upload = stash.get(job.owner, job.params["token"])
-    report.step("Reading the file")
-    batch = importing.parse(upload.name, bytes(upload.data), progress=report)
-    report.step("Checking, then saving the runs (all at once at the end)")
-    result = stash.apply(
-        upload,
-        batch,
-        by=job.owner,
-        only_valid=job.params.get("only_valid", False),
-        acknowledged=job.params.get("acknowledged", []),
-        progress=report,
-    )
+    try:
+        report.step("Reading the file")
+        batch = importing.parse(upload.name, bytes(upload.data), progress=report)
+        report.step("Checking, then saving the runs (all at once at the end)")
+        result = stash.apply(
+            upload,
+            batch,
+            by=job.owner,
+            only_valid=job.params.get("only_valid", False),
+            acknowledged=job.params.get("acknowledged", []),
+            progress=report,
+        )
+    except importing.ImportRefused as error:
+        # Nothing imported: the job keeps what the import found (counts, warning
+        # codes, the first rows of each kind), as the preview's summary has it.
+        raise jobs.Failure(str(error), import_report.summary(error.batch, token=None)) from None
+    finally:
+        if job.params.get("single_use", False):
+            stash.discard(upload)
     return {
         "name": upload.name,
         "imported": len(result.created),

@@ -570,8 +570,7 @@ class ImportForm(forms.Form):
         """(name, bytes) of the upload: the one file, or several bundled as one zip.
         Raises importing.ImportFailure."""
         uploads = self.cleaned_data["file"]
-        files = [(upload.name, upload.read()) for upload in uploads]
-        return files[0] if len(files) == 1 else importing.bundle(files)
+        return importing.as_one_upload([(upload.name, upload.read()) for upload in uploads])
 
 
 class MephistoSyncForm(forms.Form):

@@ -33,7 +33,9 @@ def kind_of(document):
 
 
 def row(document):
-    """One document as the page and the report show it (JSON-ready)."""
+    """One document as the page and the report show it (JSON-ready): source, kind,
+    title, same_as (the saved run it matches), errors (each message prefixed with
+    the source), warnings (code, field: its label, field_name, message)."""
     return {
         "source": document.source,
         "kind": kind_of(document),
@@ -41,7 +43,7 @@ def row(document):
         "same_as": document.existing.pk if document.existing is not None else None,
         "errors": document.messages,
         "warnings": [
-            {"code": w.code, "field": w.field_label, "message": w.message}
+            {"code": w.code, "field": w.field_label, "field_name": w.field, "message": w.message}
             for w in document.warnings
         ],
     }

@@ -199,9 +199,13 @@ def parse_files(files, *, progress=None):
     """Read several files ([(name, bytes)], names "/"-separated and relative to one
     folder) as one upload, the way a zip of them is read: a config composes with
     the files its defaults list names. `progress` as for parse()."""
-    if len(files) == 1:
-        return parse(*files[0], progress=progress)
-    return parse(*bundle(files), progress=progress)
+    return parse(*as_one_upload(files), progress=progress)
+
+
+def as_one_upload(files):
+    """(name, bytes) of an upload of `files` ([(name, bytes)]): the one file, or
+    several bundled as one zip (`bundle`). Raises ImportFailure as `bundle` does."""
+    return files[0] if len(files) == 1 else bundle(files)
 
 
 def bundle(files):

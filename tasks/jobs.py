@@ -8,9 +8,14 @@
 - `report(done, total)` (a Reporter) keeps the live progress in the cache,
   and `progress(job)` reads it back for the job's page;
 - `save_result(job, filename, content_type, content)` writes a result file to
-  the default storage (MEDIA_ROOT), chunk by chunk;
+  the default storage (MEDIA_ROOT), chunk by chunk; `open_result(job)` reads it;
+- `find(user, pk)` is the job if `user` may see it (every page and API call
+  that shows one asks it);
 - `prune()` deletes old jobs with their files and marks as failed the running
-  jobs whose worker died (no progress for TASKADMIN_JOB_STALE_MINUTES).
+  jobs whose worker died (no progress for TASKADMIN_JOB_STALE_MINUTES);
+- `enqueue_export`, `parse_small`, `enqueue_preview` and `enqueue_import` are
+  where the dashboard, the admin and the API decide what a request does at once
+  and what goes to a job (TASKADMIN_EXPORT_INLINE_RUNS, TASKADMIN_IMPORT_INLINE_*).
 
 Progress goes through the cache, not the database: an import holds SQLite's
 write lock for its whole transaction, so the worker could not write a progress
@@ -32,6 +37,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from tasks import exporting, importing
 from tasks.models import Job
 
 logger = logging.getLogger(__name__)
@@ -49,6 +55,22 @@ STALLED = (
     "The worker doing this stopped (no progress for {minutes} minutes): it was probably"
     " restarted. Nothing was changed by it; start the work again."
 )
+NO_FILE = "This job has no file to download."
+FILE_GONE = "The file is gone; start the work again."
+
+
+class Failure(Exception):
+    """Work refused for a reason written for people, with what it found (a JSON
+    dict) kept as the failed job's summary: an import refused for unread
+    warnings keeps its counts and warning codes."""
+
+    def __init__(self, message, summary):
+        super().__init__(message)
+        self.summary = summary
+
+
+class NoResult(Exception):
+    """The job has no file to download (NO_FILE), or its file is gone (FILE_GONE)."""
 
 
 def _progress_key(job_id):
@@ -137,7 +159,8 @@ def is_unclaimed(job):
 def run(job_id, work, *, expected=()):
     """Do the job `job_id`: `work(job, report)` returns its summary (a JSON dict).
 
-    An exception of a class in `expected` fails the job with its message as it
+    A jobs.Failure fails the job with its message and keeps its summary. An
+    exception of a class in `expected` fails the job with its message as it
     is (written for people: "runs.jsonl is not UTF-8 …"); any other fails it
     with a general message, is logged, and is raised again for the task
     backend to record; a worker stopping mid-work (SystemExit, KeyboardInterrupt)
@@ -154,6 +177,8 @@ def run(job_id, work, *, expected=()):
     report.step("Starting")
     try:
         summary = work(job, report)
+    except Failure as error:
+        fail(job, str(error), error.summary)
     except expected as error:
         fail(job, str(error))
     except Exception:
@@ -178,13 +203,19 @@ def finish(job, summary):
     cache.delete(_progress_key(job.pk))
 
 
-def fail(job, message):
-    """Mark `job` failed with `message` (for people); its result file, if any, goes."""
+def fail(job, message, summary=None):
+    """Mark `job` failed with `message` (for people) and `summary` (what it found,
+    if anything: a JSON dict); its result file, if any, goes."""
     if job.result:
         job.result.delete(save=False)
     job.status, job.error, job.finished_at = Job.Status.FAILED, message, timezone.now()
+    job.summary = summary or {}
     Job.objects.filter(pk=job.pk).update(
-        status=job.status, error=message, finished_at=job.finished_at, result="", summary={}
+        status=job.status,
+        error=message,
+        finished_at=job.finished_at,
+        result="",
+        summary=job.summary,
     )
     cache.delete(_progress_key(job.pk))
 
@@ -207,6 +238,31 @@ def save_result(job, filename, content_type, content):
     Job.objects.filter(pk=job.pk).update(
         result=job.result.name, result_name=filename, result_type=content_type
     )
+
+
+def open_result(job):
+    """The job's result file, open for reading in binary. Raises NoResult when the
+    job has none (not succeeded, or work that writes no file) or it is gone."""
+    if job.status != Job.Status.SUCCEEDED or not job.result:
+        raise NoResult(NO_FILE)
+    try:
+        return job.result.open("rb")
+    except FileNotFoundError:
+        raise NoResult(FILE_GONE) from None
+
+
+def find(user, pk):
+    """The Job `pk` (a UUID, or text that may be one) if `user` may see it: its
+    owner, or a superuser; else None, for a job that is someone else's exactly as
+    for one that does not exist, so ids do not leak. Its params are not loaded."""
+    try:
+        pk = uuid.UUID(str(pk))
+    except ValueError:
+        return None
+    job = Job.objects.defer("params").filter(pk=pk).first()
+    if job is None or (job.owner_id != user.pk and not user.is_superuser):
+        return None
+    return job
 
 
 def prune():
@@ -266,8 +322,6 @@ def enqueue_export(owner, runs, fmt, target):
     The ids are read now, so the file holds the runs listed when it was asked
     for, in that order (a run deleted meanwhile is left out).
     """
-    from tasks import exporting
-
     most = settings.TASKADMIN_EXPORT_INLINE_RUNS
     ids = runs.values_list("pk", flat=True)
     if len(ids[: most + 1]) <= most:
@@ -278,4 +332,80 @@ def enqueue_export(owner, runs, fmt, target):
         owner=owner,
         title=f"Export of {len(pks):,} runs as {exporting.FORMAT_LABELS[fmt]} (for {target})",
         params={"pks": pks, "fmt": fmt, "target": target},
+    )
+
+
+class _TooBigForARequest(Exception):
+    pass
+
+
+def parse_small(name, data):
+    """The importing.Batch of a small upload (at most TASKADMIN_IMPORT_INLINE_BYTES
+    and TASKADMIN_IMPORT_INLINE_RUNS runs), read at once by the request; None for a
+    larger one, which a background job reads (enqueue_preview, enqueue_import).
+
+    Raises importing.ImportFailure as importing.parse does, and at once for an
+    upload over the import's limit (importing.max_bytes()).
+    """
+    most = settings.TASKADMIN_IMPORT_INLINE_RUNS
+    if len(data) > importing.max_bytes():
+        # Refused at once, as it always was, rather than kept for a job to refuse.
+        raise importing.ImportFailure(importing.size_error(name, len(data)))
+    if len(data) > settings.TASKADMIN_IMPORT_INLINE_BYTES:
+        return None
+
+    def budget(done, total):
+        # Stop reading as soon as the file turns out to be large.
+        if done > most:
+            raise _TooBigForARequest
+
+    try:
+        batch = importing.parse(name, data, progress=budget)
+    except _TooBigForARequest:
+        return None
+    return batch if len(batch.documents) <= most else None
+
+
+def preview_of(owner, token):
+    """The preview Job of the upload `token`, if one was queued; params not loaded."""
+    return (
+        Job.objects.filter(owner=owner, kind=Job.Kind.IMPORT_PREVIEW, params__token=token)
+        .defer("params")
+        .first()
+    )
+
+
+def enqueue_preview(owner, upload, *, single_use=False):
+    """The background preview of a large upload (a tasks.models.ImportUpload): the
+    one already made or under way, else a new one.
+
+    A `single_use` upload (the API's: it has no apply button to come back to) is
+    discarded once previewed, and its summary carries no token.
+    """
+    found = preview_of(owner, upload.token)
+    if found is not None and found.status != Job.Status.FAILED:
+        return found
+    return enqueue(
+        Job.Kind.IMPORT_PREVIEW,
+        owner=owner,
+        title=f"Preview of {upload.name}",
+        params={"token": upload.token, "single_use": single_use},
+    )
+
+
+def enqueue_import(owner, upload, *, only_valid, acknowledged, preview=None, single_use=False):
+    """Queue the import of a large upload (all or nothing, as importing.apply does);
+    returns the Job. `preview` is its preview Job, if any; a `single_use` upload is
+    discarded once the job ends, imported or refused."""
+    return enqueue(
+        Job.Kind.IMPORT_APPLY,
+        owner=owner,
+        title=f"Import of {upload.name}",
+        params={
+            "token": upload.token,
+            "only_valid": only_valid,
+            "acknowledged": list(acknowledged),
+            "preview": str(preview.pk) if preview else None,
+            "single_use": single_use,
+        },
     )

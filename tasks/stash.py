@@ -72,12 +72,13 @@ def pending(owner, purpose=ImportUpload.Purpose.IMPORT):
     ).defer("data")
 
 
-def put(owner, name, data, *, purpose=ImportUpload.Purpose.IMPORT):
+def put(owner, name, data, *, purpose=ImportUpload.Purpose.IMPORT, advice=None):
     """Keep `data` (a file called `name`) for `owner`; returns the ImportUpload.
 
     Expired uploads are deleted first. Raises StashFull when the owner already
     has TASKADMIN_IMPORT_PENDING_MAX uploads for `purpose` waiting, or this one
-    would take their waiting bytes over TASKADMIN_IMPORT_PENDING_MAX_BYTES.
+    would take their waiting bytes over TASKADMIN_IMPORT_PENDING_MAX_BYTES; its
+    message ends with `advice` (what to do), by default the page's for `purpose`.
     Imports and syncs count apart: a sync's upload waits only for its job.
     """
     clean_up()
@@ -92,10 +93,10 @@ def put(owner, name, data, *, purpose=ImportUpload.Purpose.IMPORT):
         waiting = list(pending(owner, purpose).values_list("size", flat=True))
         if purpose == ImportUpload.Purpose.SYNC:
             what = "synced"
-            advice = "Wait for your earlier syncs to finish (Your background work)."
+            advice = advice or "Wait for your earlier syncs to finish (Your background work)."
         else:
             what = "imported"
-            advice = "Import or discard one of your earlier uploads first (listed below)."
+            advice = advice or "Import or discard one of your earlier uploads first (listed below)."
         if len(waiting) >= most:
             raise StashFull(
                 f"You have {len(waiting)} uploads waiting to be {what}; at most {most} may"

@@ -623,26 +623,26 @@ def run_import(request):
     if request.method == "POST" and form.is_valid():
         try:
             name, data = form.name_and_data()
-            batch = _parse_small(name, data)
+            batch = jobs.parse_small(name, data)
             waiting = stash.put(request.user, name, data)
         except (importing.ImportFailure, stash.StashFull) as error:
             form.add_error("file", str(error))
         else:
             if batch is None:
-                return redirect(_preview_job(request, waiting))
+                return redirect(jobs.enqueue_preview(request.user, waiting))
             return _render_preview(request, importing.preview(batch), waiting)
     elif request.method == "GET" and "token" in request.GET:
         # An earlier upload, opened again from the list of waiting ones.
         try:
             waiting = _get_upload(request, request.GET["token"])
-            batch = _parse_small(waiting.name, bytes(waiting.data))
+            batch = jobs.parse_small(waiting.name, bytes(waiting.data))
         except stash.AlreadyApplied as error:
             return _already_applied(request, error)
         except (stash.UploadGone, importing.ImportFailure) as error:
             messages.error(request, str(error))
             return redirect("tasks:run-import")
         if batch is None:
-            return redirect(_preview_job(request, waiting))
+            return redirect(jobs.enqueue_preview(request.user, waiting))
         return _render_preview(request, importing.preview(batch), waiting)
     return render(
         request,
@@ -652,55 +652,6 @@ def run_import(request):
             "waiting": stash.pending(request.user),
             "expiry_hours": settings.TASKADMIN_IMPORT_EXPIRY_HOURS,
         },
-    )
-
-
-class _TooBigForARequest(Exception):
-    pass
-
-
-def _parse_small(name, data):
-    """The Batch of a small upload (at most TASKADMIN_IMPORT_INLINE_BYTES and
-    TASKADMIN_IMPORT_INLINE_RUNS runs), read here; None for a larger one, which a
-    background job reads. Raises importing.ImportFailure as importing.parse does."""
-    most = settings.TASKADMIN_IMPORT_INLINE_RUNS
-    if len(data) > importing.max_bytes():
-        # Refused at once, as it always was, rather than kept for a job to refuse.
-        raise importing.ImportFailure(importing.size_error(name, len(data)))
-    if len(data) > settings.TASKADMIN_IMPORT_INLINE_BYTES:
-        return None
-
-    def budget(done, total):
-        # Stop reading as soon as the file turns out to be large.
-        if done > most:
-            raise _TooBigForARequest
-
-    try:
-        batch = importing.parse(name, data, progress=budget)
-    except _TooBigForARequest:
-        return None
-    return batch if len(batch.documents) <= most else None
-
-
-def _preview_job(request, upload):
-    """The background preview of a large upload: the one already made or under way,
-    else a new one."""
-    found = _preview_job_of(request.user, upload.token)
-    if found is not None and found.status != Job.Status.FAILED:
-        return found
-    return jobs.enqueue(
-        Job.Kind.IMPORT_PREVIEW,
-        owner=request.user,
-        title=f"Preview of {upload.name}",
-        params={"token": upload.token},
-    )
-
-
-def _preview_job_of(user, token):
-    return (
-        Job.objects.filter(owner=user, kind=Job.Kind.IMPORT_PREVIEW, params__token=token)
-        .defer("params")
-        .first()
     )
 
 
@@ -726,7 +677,7 @@ def run_import_apply(request):
     try:
         upload = _get_upload(request, request.POST.get("token", ""))
         name = upload.name
-        batch = _parse_small(name, bytes(upload.data))
+        batch = jobs.parse_small(name, bytes(upload.data))
         if batch is None:
             return _apply_in_background(request, upload, only_valid, acknowledged)
         result = stash.apply(
@@ -756,7 +707,7 @@ def run_import_apply(request):
 def _apply_in_background(request, upload, only_valid, acknowledged):
     """Queue the import of a large upload, after checking what its preview found
     (invalid runs, unread warnings) so a refusal comes at once, not after a wait."""
-    preview = _preview_job_of(request.user, upload.token)
+    preview = jobs.preview_of(request.user, upload.token)
     if preview is not None and preview.status == Job.Status.SUCCEEDED:
         refusal = import_report.refusal(
             preview.summary, only_valid=only_valid, acknowledged=acknowledged
@@ -764,16 +715,8 @@ def _apply_in_background(request, upload, only_valid, acknowledged):
         if refusal:
             messages.error(request, refusal)
             return _render_job(request, preview, ticked=acknowledged)
-    job = jobs.enqueue(
-        Job.Kind.IMPORT_APPLY,
-        owner=request.user,
-        title=f"Import of {upload.name}",
-        params={
-            "token": upload.token,
-            "only_valid": only_valid,
-            "acknowledged": acknowledged,
-            "preview": str(preview.pk) if preview else None,
-        },
+    job = jobs.enqueue_import(
+        request.user, upload, only_valid=only_valid, acknowledged=acknowledged, preview=preview
     )
     return redirect(job)
 
@@ -796,9 +739,9 @@ def run_import_discard(request):
 
 
 def _get_job(request, pk):
-    """The job `pk` if it is the user's (or the user is a superuser); else 404."""
-    job = get_object_or_404(Job.objects.defer("params"), pk=pk)
-    if job.owner_id != request.user.pk and not request.user.is_superuser:
+    """The job `pk` if the user may see it (jobs.find); else 404."""
+    job = jobs.find(request.user, pk)
+    if job is None:
         raise Http404("No such job.")
     return job
 
@@ -855,13 +798,10 @@ def job_progress(request, pk):
 def job_download(request, pk):
     """The job's result file (an export, an import report), streamed from storage."""
     job = _get_job(request, pk)
-    if job.status != Job.Status.SUCCEEDED or not job.result:
-        raise Http404("This job has no file to download.")
     try:
-        handle = job.result.open("rb")
-    except FileNotFoundError:
-        raise Http404("The file is gone; start the work again.") from None
-    return file_attachment(job.result_name, job.result_type, handle)
+        return file_attachment(job.result_name, job.result_type, jobs.open_result(job))
+    except jobs.NoResult as error:
+        raise Http404(str(error)) from None
 
 
 def _list_url(request):

@@ -3,6 +3,7 @@ page does (tasks.importing), all or nothing."""
 
 import json
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tasks.models import TaskRun
@@ -109,14 +110,17 @@ def test_a_file_over_the_import_limit_is_413(editor_api, settings):
     assert not TaskRun.objects.exists()
 
 
-def test_a_file_over_what_the_api_imports_at_once_is_413_pointing_at_the_import_page(
-    editor_api, settings
+@pytest.mark.parametrize(
+    ("inline_runs", "inline_bytes", "expected"),
+    [(10, 100_000, 201), (9, 100_000, 202), (10, 100, 202)],
+)
+def test_the_api_answers_at_once_exactly_what_the_import_page_does_and_queues_the_rest(
+    editor_api, settings, inline_runs, inline_bytes, expected
 ):
-    # The API answers within its request: a big file would outlive the server's timeout.
-    settings.TASKADMIN_API_IMPORT_MAX_BYTES = 100
-    response = post(editor_api, jsonl(*[GOOD] * 10))
-    assert response.status_code == 413
-    assert response.json()["code"] == "too_large"
-    assert "the API imports at most 100 bytes at once" in response.json()["detail"]
-    assert "/runs/import/" in response.json()["detail"]
-    assert not TaskRun.objects.exists()
+    # One rule for both (tasks.jobs.parse_small): more runs or bytes than the page
+    # reads at once go to a background job (tests/test_api_jobs.py follows them).
+    settings.TASKADMIN_IMPORT_INLINE_RUNS = inline_runs
+    settings.TASKADMIN_IMPORT_INLINE_BYTES = inline_bytes
+    response = post(editor_api, jsonl(*[{**GOOD, "task_title": f"Run {n}"} for n in range(10)]))
+    assert response.status_code == expected
+    assert TaskRun.objects.count() == 10

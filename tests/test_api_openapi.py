@@ -18,6 +18,9 @@ def test_the_openapi_document_validates_and_describes_every_endpoint(editor_api)
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {
         "/api/config-schema.json",
+        "/api/jobs/",
+        "/api/jobs/{id}",
+        "/api/jobs/{id}/download",
         "/api/runs/",
         "/api/runs/export",
         "/api/runs/import",

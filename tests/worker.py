@@ -10,6 +10,7 @@ reads. The test must queue on the same backend: the `database_tasks` fixture
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -46,3 +47,21 @@ def start_worker(*options):
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def run_worker_polling(poll):
+    """Run `manage.py db_worker --batch` until the queue is empty, calling `poll()`
+    every 50 ms meanwhile (a test's look at a job's progress); returns what the
+    calls returned, in order. Fails the test if the worker fails."""
+    worker = start_worker("--batch")
+    seen = []
+    try:
+        while worker.poll() is None:
+            seen.append(poll())
+            time.sleep(0.05)
+        output = worker.stdout.read()
+    finally:
+        worker.kill()
+        worker.wait()
+    assert worker.returncode == 0, output
+    return seen

@@ -1,15 +1,25 @@
-"""What the API says about runs, derived from the model's fields.
+"""What the API says about runs and background jobs, derived from the models' fields.
 
-Reading: TaskRunSerializer (every field's type and help text from the model).
-Writing is checked by the run form (tasks.api.writes); the write serializers
-here only describe the request bodies in the OpenAPI document.
+Reading: TaskRunSerializer (every field's type and help text from the model),
+JobSerializer and JobDetailSerializer. Writing is checked by the run form
+(tasks.api.writes); the write serializers here only describe the request
+bodies in the OpenAPI document.
 """
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tasks import import_report, jobs
+from tasks.api import imports
 from tasks.api.writes import CONTROL_FIELDS
-from tasks.models import TaskRun
+from tasks.models import Job, TaskRun
+
+
+def _absolute(serializer, path):
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
 
 BOOKKEEPING_FIELDS = (
     "status",
@@ -53,14 +63,10 @@ class TaskRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, run) -> str:
-        return self._absolute(reverse("api:run-detail", args=[run.pk]))
+        return _absolute(self, reverse("api:run-detail", args=[run.pk]))
 
     def get_page_url(self, run) -> str:
-        return self._absolute(run.get_absolute_url())
-
-    def _absolute(self, path):
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
+        return _absolute(self, run.get_absolute_url())
 
     def _username(self, run, name):
         usernames = self.context.get("usernames")
@@ -78,15 +84,21 @@ class TaskRunSerializer(serializers.ModelSerializer):
         return self._username(run, "updated_by")
 
 
-class TaskRunPageSerializer(serializers.Serializer):
+class PageSerializer(serializers.Serializer):
+    """What every page of a list says besides its results."""
+
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True, help_text="The next page, if any.")
+    previous = serializers.CharField(allow_null=True, help_text="The previous page, if any.")
+
+
+class TaskRunPageSerializer(PageSerializer):
     """A page of runs (described for the OpenAPI document)."""
 
     count = serializers.IntegerField(help_text="Matching runs, counted up to the cap.")
     count_capped = serializers.BooleanField(help_text="More runs match than `count` says.")
-    page = serializers.IntegerField()
-    pages = serializers.IntegerField()
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
     results = TaskRunSerializer(many=True)
 
 
@@ -151,3 +163,117 @@ class ImportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(required=False, default=False)
     mode = serializers.ChoiceField(choices=["all", "valid"], required=False, default="all")
     acknowledge = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ProgressSerializer(serializers.Serializer):
+    """How far a running job has got (tasks.jobs.Progress)."""
+
+    done = serializers.IntegerField(help_text="Items done in this step.")
+    total = serializers.IntegerField(allow_null=True, help_text="Items in it, once known.")
+    percent = serializers.IntegerField(
+        allow_null=True, help_text="0 to 100; null while the total is not known."
+    )
+    step = serializers.CharField(help_text='What is being done ("Reading the file").')
+
+
+class JobSerializer(serializers.ModelSerializer):
+    """One piece of background work, as its page shows it (tasks.models.Job)."""
+
+    url = serializers.SerializerMethodField(help_text="This job in the API: poll it.")
+    page_url = serializers.SerializerMethodField(help_text="This job's page in the dashboard.")
+    progress = serializers.SerializerMethodField(
+        help_text="While it runs, the last progress reported; null before and after."
+    )
+    stalled = serializers.SerializerMethodField(
+        help_text="Running, but nothing heard from its worker for TASKADMIN_JOB_STALE_MINUTES."
+    )
+    unclaimed = serializers.SerializerMethodField(
+        help_text="Queued for a minute and more: no worker seems to be running."
+    )
+    download = serializers.SerializerMethodField(
+        help_text=(
+            "Once it has succeeded, its file (an export; an import preview's whole report"
+            " as JSON Lines); else null."
+        )
+    )
+
+    class Meta:
+        model = Job
+        fields = (
+            "id",
+            "url",
+            "page_url",
+            "kind",
+            "title",
+            "status",
+            "progress",
+            "stalled",
+            "unclaimed",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "download",
+        )
+        read_only_fields = fields
+
+    def to_representation(self, job):
+        # Read once from the cache for both `progress` and `stalled`.
+        self._last = jobs.progress(job) if not job.done else None
+        return super().to_representation(job)
+
+    def get_url(self, job) -> str:
+        return _absolute(self, reverse("api:job-detail", args=[job.pk]))
+
+    def get_page_url(self, job) -> str:
+        return _absolute(self, job.get_absolute_url())
+
+    @extend_schema_field(ProgressSerializer(allow_null=True))
+    def get_progress(self, job):
+        last = self._last
+        if last is None:
+            return None
+        return {"done": last.done, "total": last.total, "percent": last.percent, "step": last.step}
+
+    def get_stalled(self, job) -> bool:
+        return jobs.is_stalled(job, self._last)
+
+    def get_unclaimed(self, job) -> bool:
+        return jobs.is_unclaimed(job)
+
+    def get_download(self, job) -> str | None:
+        if job.status != Job.Status.SUCCEEDED or not job.result:
+            return None
+        return _absolute(self, reverse("api:job-download", args=[job.pk]))
+
+
+class JobDetailSerializer(JobSerializer):
+    """A job with its result."""
+
+    result = serializers.SerializerMethodField(
+        help_text=(
+            "What it found, by kind. import_preview: as POST /api/runs/import's dry run"
+            f" answers, with the first {import_report.PAGE_ROWS} documents of each kind"
+            " (`documents_more` counts the rest, all in `download`). import_apply: as its"
+            f" 201 (`created` holds the first {import_report.PAGE_ROWS} ids; `imported`"
+            " counts them all), or, refused, as its 400 `import_refused`. export: runs,"
+            " format and target (the file is `download`). mephisto_sync: the sync's"
+            " counts. Null while it runs, and for a failure whose `error` says it all."
+        )
+    )
+
+    class Meta(JobSerializer.Meta):
+        fields = (*JobSerializer.Meta.fields, "result")
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
+    def get_result(self, job):
+        if job.kind in (Job.Kind.IMPORT_PREVIEW, Job.Kind.IMPORT_APPLY):
+            return imports.job_result(job)
+        return job.summary if job.status == Job.Status.SUCCEEDED else None
+
+
+class JobPageSerializer(PageSerializer):
+    """A page of the caller's jobs, newest first (described for the OpenAPI document)."""
+
+    results = JobSerializer(many=True)

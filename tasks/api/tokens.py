@@ -9,8 +9,10 @@ import hashlib
 import hmac
 import re
 import secrets
+from contextlib import contextmanager
 from datetime import timedelta
 
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from tasks.models import ApiToken
@@ -59,11 +61,42 @@ def find(text):
 
 
 def touch(token):
-    """Record that `token` was used now (at most once per LAST_USED_EVERY)."""
+    """Record that `token` was used now (at most once per LAST_USED_EVERY).
+
+    Bookkeeping, never worth a stalled or failed request: while another process
+    holds SQLite's write lock (a background import holds it for its whole
+    transaction, minutes for a big file, while a script polls its job), the
+    write is skipped at once, and a later request records the use.
+    """
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_EVERY:
+        return
+    try:
+        with _without_waiting_for_a_lock():
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    except OperationalError:
+        if connection.vendor != "sqlite":
+            raise
+        return
+    token.last_used_at = now
+
+
+@contextmanager
+def _without_waiting_for_a_lock():
+    """On SQLite, statements meanwhile fail at once ("database is locked") instead
+    of waiting the connection's timeout for another process's write lock."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        (waits,) = cursor.fetchone()
+        cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {int(waits)}")
 
 
 def revoke(token):

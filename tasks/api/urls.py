@@ -19,4 +19,9 @@ urlpatterns = [
     path("runs/<int:pk>/history", views.RunHistory.as_view(), name="run-history"),
     path("runs/<int:pk>/history/diff", views.RunHistoryDiff.as_view(), name="run-history-diff"),
     path("runs/<int:pk>/config.<str:ext>", views.RunConfig.as_view(), name="run-config"),
+    # A job's id is read by the view (jobs.find), so that a malformed one is the
+    # API's JSON 404 like an unknown one, not the site's HTML page.
+    path("jobs/", views.JobList.as_view(), name="job-list"),
+    path("jobs/<str:pk>", views.JobDetail.as_view(), name="job-detail"),
+    path("jobs/<str:pk>/download", views.JobDownload.as_view(), name="job-download"),
 ]

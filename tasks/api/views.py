@@ -1,5 +1,9 @@
 """The API's endpoints: thin callers of tasks.listing, tasks.services, tasks.exporting,
-tasks.importing and tasks.schema, answering JSON (or the export's own format).
+tasks.importing, tasks.jobs and tasks.schema, answering JSON (or the export's own format).
+
+What a request does at once and what goes to a background job is decided as in
+the dashboard (tasks.jobs: enqueue_export, parse_small); a job is answered with
+202 Accepted, its URL in Location, to poll until it ends.
 
 Every write goes through tasks.services (via tasks.api.writes for the run's
 fields). A refused request answers a JSON object with `detail` (and `code`).
@@ -11,6 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -20,15 +25,28 @@ from rest_framework import status as http
 from rest_framework.exceptions import APIException
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks import exporting, history, importing, listing, querystrings, schema, services
-from tasks.api import writes
-from tasks.api.imports import import_files
+from tasks import (
+    exporting,
+    history,
+    importing,
+    jobs,
+    listing,
+    querystrings,
+    schema,
+    services,
+    stash,
+)
+from tasks.api import imports, writes
 from tasks.api.permissions import ChangeOnPost, TaskRunPermissions
 from tasks.api.serializers import (
     ImportSerializer,
+    JobDetailSerializer,
+    JobPageSerializer,
+    JobSerializer,
     LaunchSerializer,
     ProblemSerializer,
     TaskRunPageSerializer,
@@ -36,11 +54,25 @@ from tasks.api.serializers import (
     TaskRunWriteSerializer,
     VersionSerializer,
 )
-from tasks.downloads import attachment
-from tasks.models import ApiToken, EditConflict, TaskRun
+from tasks.downloads import attachment, file_attachment
+from tasks.models import ApiToken, EditConflict, Job, TaskRun
 from tasks.providers import Provider
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description="Refused: `detail` says why.")
+ACCEPTED = OpenApiResponse(
+    JobDetailSerializer,
+    description="Too big for one request: queued as a background job, at Location. Poll it.",
+)
+LOCATION = OpenApiParameter(
+    "Location",
+    str,
+    OpenApiParameter.HEADER,
+    response=[202],
+    description="The queued job in the API (/api/jobs/<id>): poll it until it has ended.",
+)
+JOB_ID = OpenApiParameter(
+    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The job's id."
+)
 # One run's export by its file name: config.json, config.yaml, config.txt (overrides).
 EXPORT_EXTENSIONS = {"json": "json", "yaml": "yaml", "yml": "yaml", "txt": "overrides"}
 TARGET = OpenApiParameter(
@@ -203,6 +235,38 @@ def _page_link(request, number):
     return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int, description=f"Default {settings.TASKADMIN_PAGE_SIZE}."),
+]
+
+
+def _paged(request, page_of):
+    """(page, paging): the Page `page_of(number, size)` gives for the query's `page`
+    and `page_size`, and the answer's count, page, pages, next and previous.
+    Raises Problem: 400 for an odd value, 404 for a page past the last."""
+    number = _whole(request, "page", 1, querystrings.BIGINT_MAX)
+    size = _whole(
+        request, "page_size", settings.TASKADMIN_PAGE_SIZE, settings.TASKADMIN_API_MAX_PAGE_SIZE
+    )
+    page = page_of(number, size)
+    if page.number != number:
+        raise Problem(
+            404,
+            {
+                "code": "not_found",
+                "detail": f"No page {number}: there are {page.paginator.num_pages}.",
+            },
+        )
+    return page, {
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "next": _page_link(request, number + 1) if page.has_next() else None,
+        "previous": _page_link(request, number - 1) if page.has_previous() else None,
+    }
+
+
 def _usernames(runs):
     ids = {run.created_by_id for run in runs} | {run.updated_by_id for run in runs}
     ids.discard(None)
@@ -215,13 +279,7 @@ class RunList(ApiView):
     @extend_schema(
         operation_id="runs_list",
         summary="List runs",
-        parameters=[
-            *LIST_PARAMETERS,
-            OpenApiParameter("page", int),
-            OpenApiParameter(
-                "page_size", int, description=f"Default {settings.TASKADMIN_PAGE_SIZE}."
-            ),
-        ],
+        parameters=[*LIST_PARAMETERS, *PAGE_PARAMETERS],
         responses={200: TaskRunPageSerializer, 400: PROBLEM, 404: PROBLEM},
     )
     def get(self, request):
@@ -231,29 +289,18 @@ class RunList(ApiView):
         that more match; narrow the search or reverse the sort to reach the rest.
         """
         query, sort_key, status, provider = _filters(request)
-        number = _whole(request, "page", 1, querystrings.BIGINT_MAX)
-        size = _whole(
-            request, "page_size", settings.TASKADMIN_PAGE_SIZE, settings.TASKADMIN_API_MAX_PAGE_SIZE
+        page, paging = _paged(
+            request,
+            lambda number, size: listing.page_of_runs(
+                query, sort_key, status, number, size, provider=provider
+            ),
         )
-        page = listing.page_of_runs(query, sort_key, status, number, size, provider=provider)
-        if page.number != number:
-            raise Problem(
-                404,
-                {
-                    "code": "not_found",
-                    "detail": f"No page {number}: there are {page.paginator.num_pages}.",
-                },
-            )
         runs = list(page.object_list)
         context = {"request": request, "usernames": _usernames(runs)}
         return Response(
             {
-                "count": page.paginator.count,
+                **paging,
                 "count_capped": page.paginator.capped,
-                "page": page.number,
-                "pages": page.paginator.num_pages,
-                "next": _page_link(request, number + 1) if page.has_next() else None,
-                "previous": _page_link(request, number - 1) if page.has_previous() else None,
                 "results": TaskRunSerializer(runs, many=True, context=context).data,
             }
         )
@@ -604,6 +651,15 @@ class RunConfig(ApiView):
             return _problem(400, str(error))
 
 
+def _accepted(request, job):
+    """202 Accepted for work queued as `job`: its representation, its URL in Location."""
+    response = Response(
+        JobDetailSerializer(job, context={"request": request}).data, status=http.HTTP_202_ACCEPTED
+    )
+    response["Location"] = reverse("api:job-detail", args=[job.pk])
+    return response
+
+
 class RunsExport(ApiView):
     content_negotiation_class = IgnoreAccept
 
@@ -615,26 +671,47 @@ class RunsExport(ApiView):
             TARGET,
             OpenApiParameter("id", int, many=True, description="Only these runs."),
             *LIST_PARAMETERS,
+            LOCATION,
         ],
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
             (200, "application/zip"): OpenApiTypes.BINARY,
+            202: ACCEPTED,
             400: PROBLEM,
         },
     )
     def get(self, request):
         """The runs matching the search (or those named by `id`), in the list's order:
-        JSON streamed as one array, YAML and overrides as a zip of one file per run."""
+        JSON streamed as one array, YAML and overrides as a zip of one file per run.
+
+        More than the dashboard streams at once (TASKADMIN_EXPORT_INLINE_RUNS, 2,000)
+        are written by a background job, as in the dashboard: 202 with the job at
+        Location; once it has succeeded, its `download` is the file (the runs
+        matching when asked, in that order)."""
         query, sort_key, status, provider = _filters(request)
         fmt = _choice(request, "format", list(exporting.FORMATS), "json")
         target = _target(request)
         runs = listing.runs_for_list(query, sort_key, status, provider=provider)
         if "id" in request.query_params:
             runs = runs.filter(pk__in=querystrings.read_ids(request.query_params.getlist("id")))
+        job = jobs.enqueue_export(request.user, runs, fmt, target)
+        if job is not None:
+            return _accepted(request, job)
         try:
             return attachment(*exporting.stream_runs(runs, fmt, target))
         except exporting.ExportError as error:
             return _problem(400, str(error))
+
+
+def _flag(request, name, default):
+    value = request.data.get(name, "")
+    if value in ("", None):
+        return default
+    if str(value).lower() in ("true", "1", "yes", "on"):
+        return True
+    if str(value).lower() in ("false", "0", "no", "off"):
+        return False
+    raise Problem(400, {"code": "invalid", "detail": f"{name} must be true or false."})
 
 
 class RunsImport(ApiView):
@@ -642,21 +719,37 @@ class RunsImport(ApiView):
 
     @property
     def max_body_bytes(self):
-        # The files themselves are bounded by the API's own limit, checked below.
-        return settings.TASKADMIN_API_IMPORT_MAX_BYTES + 1_000_000
+        # The files themselves are bounded by the import's own limit, checked below;
+        # the rest is the multipart framing and the few fields beside them.
+        return importing.max_bytes() + 1_000_000
 
     @extend_schema(
         operation_id="runs_import",
         summary="Import runs (dry run, then apply)",
         request={"multipart/form-data": ImportSerializer},
-        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 400: PROBLEM},
+        parameters=[LOCATION],
+        responses={
+            200: OpenApiTypes.OBJECT,
+            201: OpenApiTypes.OBJECT,
+            202: ACCEPTED,
+            400: PROBLEM,
+            409: PROBLEM,
+            413: PROBLEM,
+        },
     )
     def post(self, request):
         """Files as the Import page reads them (JSON, JSON Lines, YAML, overrides, zip,
         Mephisto database.db), posted as `file`. With `dry_run=true` nothing is saved:
         the answer counts the new, identical and invalid runs and gives each document's
         verdict and warnings. Without it the new runs are saved (`mode=valid` skips
-        invalid ones; `acknowledge` carries the warning codes read), all or none."""
+        invalid ones; `acknowledge` carries the warning codes read), all or none.
+
+        A file larger than the Import page reads at once (TASKADMIN_IMPORT_INLINE_RUNS,
+        200 runs, or TASKADMIN_IMPORT_INLINE_BYTES, 100 KB) is previewed or imported
+        by a background job, with the same rules: 202 with the job at Location, whose
+        `result` is what this answer would have been (a refused import ends as a failed
+        job with the refusal as its result). 409 when too many of your uploads wait
+        already."""
         uploads = request.FILES.getlist("file")
         if not uploads:
             return _problem(400, "Post the file(s) to import as `file` (multipart/form-data).")
@@ -664,39 +757,114 @@ class RunsImport(ApiView):
         name = uploads[0].name if len(uploads) == 1 else f"{len(uploads)} files together"
         if total > importing.max_bytes():
             return _problem(413, importing.size_error(name, total), "too_large")
-        if total > settings.TASKADMIN_API_IMPORT_MAX_BYTES:
-            # The API answers within the request, which the server cuts off after
-            # its timeout: bigger files go through the import page's background work.
-            return _problem(
-                413,
-                f"{name} is {total:,} bytes; the API imports at most"
-                f" {settings.TASKADMIN_API_IMPORT_MAX_BYTES:,} bytes at once. Import it from"
-                " the Import page (/runs/import/), which works in the background with"
-                " progress, or with manage.py import_task_runs.",
-                "too_large",
-            )
-        flags = {}
-        for name, default in (("dry_run", False),):
-            value = request.data.get(name, "")
-            if value in ("", None):
-                flags[name] = default
-            elif str(value).lower() in ("true", "1", "yes", "on"):
-                flags[name] = True
-            elif str(value).lower() in ("false", "0", "no", "off"):
-                flags[name] = False
-            else:
-                return _problem(400, f"{name} must be true or false.")
+        dry_run = _flag(request, "dry_run", False)
         mode = request.data.get("mode") or "all"
         if mode not in ("all", "valid"):
             return _problem(400, "mode must be all or valid.")
-        status, body = import_files(
-            [(upload.name, upload.read()) for upload in uploads],
-            by=request.user,
-            dry_run=flags["dry_run"],
-            only_valid=mode == "valid",
-            acknowledged=request.data.getlist("acknowledge"),
+        options = {
+            "by": request.user,
+            "dry_run": dry_run,
+            "only_valid": mode == "valid",
+            "acknowledged": request.data.getlist("acknowledge"),
+        }
+        try:
+            name, data, batch = imports.read([(upload.name, upload.read()) for upload in uploads])
+        except importing.ImportFailure as error:
+            return _problem(400, str(error))
+        if batch is not None:
+            status, body = imports.import_batch(batch, **options)
+            return Response(body, status=status)
+        try:
+            job = imports.import_in_background(name, data, **options)
+        except stash.StashFull as error:
+            return _problem(409, str(error), "uploads_waiting")
+        return _accepted(request, job)
+
+
+def _get_job(request, pk):
+    """The job `pk` if the caller may see it (jobs.find); raises Problem 404 otherwise,
+    the same for someone else's job as for none at all."""
+    job = jobs.find(request.user, pk)
+    if job is None:
+        raise Problem(404, {"code": "not_found", "detail": "No such job."})
+    return job
+
+
+class JobList(ApiView):
+    # As the dashboard's job pages: anyone logged in, who sees their own jobs.
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="jobs_list",
+        tags=["jobs"],
+        summary="List your background jobs",
+        parameters=PAGE_PARAMETERS,
+        responses={200: JobPageSerializer, 400: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request):
+        """Your background work (big imports and exports, syncs), newest first, a page
+        at a time, without each job's `result` (read one job for it). Jobs are kept
+        TASKADMIN_JOB_KEEP_DAYS (7) days."""
+        _check_query(request)
+        jobs_of_owner = Job.objects.filter(owner=request.user).defer("params", "summary")
+        page, paging = _paged(
+            request, lambda number, size: Paginator(jobs_of_owner, size).get_page(number)
         )
-        return Response(body, status=status)
+        context = {"request": request}
+        return Response(
+            {**paging, "results": JobSerializer(page.object_list, many=True, context=context).data}
+        )
+
+
+class JobDetail(ApiView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="jobs_read",
+        tags=["jobs"],
+        summary="One background job",
+        parameters=[JOB_ID],
+        responses={200: JobDetailSerializer, 404: PROBLEM},
+    )
+    def get(self, request, pk):
+        """The job's status, its progress while it runs, then its `result` (or its
+        `error`) and its `download`. Only its owner sees it: anyone else is told 404,
+        as for a job that does not exist."""
+        job = _get_job(request, pk)
+        return Response(JobDetailSerializer(job, context={"request": request}).data)
+
+
+class JobDownload(ApiView):
+    # The file is runs' configs: *view*, as the dashboard's download needs.
+    content_negotiation_class = IgnoreAccept
+
+    @extend_schema(
+        operation_id="jobs_download",
+        tags=["jobs"],
+        summary="A background job's file",
+        parameters=[JOB_ID],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: PROBLEM,
+            409: PROBLEM,
+        },
+    )
+    def get(self, request, pk):
+        """The job's file, as its `download` names it: an export (JSON, or a zip),
+        an import preview's whole report (JSON Lines). 409 while the job is queued
+        or running; 404 for a job without a file (failed, or work that writes none)."""
+        job = _get_job(request, pk)
+        if not job.done:
+            return _problem(
+                409,
+                f"The job is {job.status} still: its file is ready once it has succeeded."
+                f" Poll {reverse('api:job-detail', args=[job.pk])} until then.",
+                "not_finished",
+            )
+        try:
+            return file_attachment(job.result_name, job.result_type, jobs.open_result(job))
+        except jobs.NoResult as error:
+            return _problem(404, str(error), "not_found")
 
 
 class ConfigSchema(ApiView):
