@@ -49,16 +49,16 @@ def test_a_large_import_shows_progress_then_its_preview_and_imports_in_the_backg
         bar = page.locator("#job-progress .progress-bar")
         assert bar.evaluate("bar => bar.style.width").endswith("%")  # set by jobs.js
         screenshot(page, "job-progress")
-        expect(page.get_by_text(f"runs.jsonl: {RUNS} new, 0 identical")).to_be_visible(
+        expect(page.get_by_text(f"runs.jsonl: {RUNS:,} new, 0 identical")).to_be_visible(
             timeout=120_000
         )
-        expect(page.get_by_text(f"New: {RUNS} (the first 20 shown;")).to_be_visible()
+        expect(page.get_by_text(f"New: {RUNS:,} (the first 20 shown;")).to_be_visible()
         screenshot(page, "job-preview")
 
-        page.get_by_role("button", name=f"Import {RUNS} runs").click()
+        page.get_by_role("button", name=f"Import {RUNS:,} runs").click()
         expect(page.get_by_role("heading", name="Import of runs.jsonl")).to_be_visible()
         expect(page.locator("#job-result")).to_have_text(
-            f"Imported {RUNS} task runs from runs.jsonl; skipped 0 identical, 0 invalid.",
+            f"Imported {RUNS:,} task runs from runs.jsonl; skipped 0 identical, 0 invalid.",
             timeout=120_000,
         )
         screenshot(page, "job-imported")
