@@ -138,6 +138,7 @@ PAGES = (
     Page("API run", "/api/runs/{pk}", "api"),
     Page("API run config", "/api/runs/{pk}/config.yaml", "api"),
     Page("API run history", "/api/runs/{pk}/history", "api"),
+    Page("API jobs", "/api/jobs/", "api"),
     # Django's stock admin on the same model: the peers.
     Page("stock changelist", STOCK, "stock admin"),
     Page("stock page 5", STOCK + "?p=5", "stock admin"),
