@@ -12,6 +12,7 @@ Views, admin and management commands only call these.
 
 import io
 import json
+import lzma
 import math
 import os
 import re
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
@@ -68,6 +70,20 @@ DATABASE_ROWS_PER_SECOND = 10_000
 PROGRESS_EVERY = 250
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# What zipfile raises for a damaged or crafted archive, as well as BadZipFile: a
+# version, method or encryption it cannot read, an offset or a file name it cannot
+# use (ValueError, UnicodeDecodeError), a stream that breaks off or does not
+# decompress (EOFError, zlib's, bz2's OSError, lzma's).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    EOFError,
+    OSError,
+    zlib.error,
+    lzma.LZMAError,
+)
 # Several files uploaded at once travel (and wait in the stash) as a zip with
 # this comment, so their runs are named by the files' own names.
 BUNDLE_COMMENT = b"taskadmin: files uploaded together"
@@ -391,7 +407,7 @@ def _read_zip(batch, name, data):
             and not info.filename.startswith("__MACOSX/")
             and not PurePosixPath(info.filename).name.startswith(".")
         ]
-    except zipfile.BadZipFile as error:
+    except ZIP_ERRORS as error:
         raise ImportFailure(f"{name} is not a readable zip file: {error}.") from None
     if len(members) > MAX_ZIP_MEMBERS:
         raise ImportFailure(f"{name} holds more than {MAX_ZIP_MEMBERS} files.")
@@ -404,7 +420,7 @@ def _read_zip(batch, name, data):
             with archive.open(info) as member:
                 # Read no more than the limit, whatever the header claims.
                 content = member.read(max_bytes() - total + 1)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as error:
+        except ZIP_ERRORS as error:
             raise ImportFailure(f"{member_name} cannot be unpacked: {error}.") from None
         total += len(content)
         if total > max_bytes():
