@@ -173,6 +173,17 @@ def max_runs():
     return settings.TASKADMIN_IMPORT_MAX_RUNS
 
 
+def unpacked_size(data):
+    """The bytes an upload (`data`) holds to be read: a zip's files together, as its
+    directory gives their sizes (zipfile reads no more of each), else its own."""
+    if data.startswith(ZIP_MAGICS):
+        try:
+            return sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        except ZIP_ERRORS:
+            pass  # parse says why
+    return len(data)
+
+
 def size_error(name, size):
     return (
         f"{name} is {size / 1_000_000:.1f} MB; the import limit is"

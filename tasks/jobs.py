@@ -340,9 +340,10 @@ class _TooBigForARequest(Exception):
 
 
 def parse_small(name, data):
-    """The importing.Batch of a small upload (at most TASKADMIN_IMPORT_INLINE_BYTES
-    and TASKADMIN_IMPORT_INLINE_RUNS runs), read at once by the request; None for a
-    larger one, which a background job reads (enqueue_preview, enqueue_import).
+    """The importing.Batch of a small upload (at most TASKADMIN_IMPORT_INLINE_BYTES,
+    a zip's files unpacked, and TASKADMIN_IMPORT_INLINE_RUNS runs), read at once by
+    the request; None for a larger one, which a background job reads
+    (enqueue_preview, enqueue_import).
 
     Raises importing.ImportFailure as importing.parse does, and at once for an
     upload over the import's limit (importing.max_bytes()).
@@ -351,7 +352,9 @@ def parse_small(name, data):
     if len(data) > importing.max_bytes():
         # Refused at once, as it always was, rather than kept for a job to refuse.
         raise importing.ImportFailure(importing.size_error(name, len(data)))
-    if len(data) > settings.TASKADMIN_IMPORT_INLINE_BYTES:
+    # Unpacked: a zip (or files sent together) of a few KB can hold a hundred MB.
+    inline = settings.TASKADMIN_IMPORT_INLINE_BYTES
+    if len(data) > inline or importing.unpacked_size(data) > inline:
         return None
 
     def budget(done, total):
