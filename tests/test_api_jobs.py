@@ -235,6 +235,101 @@ def test_the_page_of_a_dry_run_made_through_the_api_offers_no_apply_button(
     assert 'id="import-api-dry-run"' in page.text and 'name="token"' not in page.text
 
 
+# -- Hostile uploads -----------------------------------------------------------------------
+
+
+def nothing_kept():
+    return not (TaskRun.objects.exists() or ImportUpload.objects.exists() or Job.objects.exists())
+
+
+@pytest.mark.parametrize("count", [2, 6], ids=["at once", "in the background"])
+def test_an_acknowledge_posted_as_a_file_is_a_400_and_nothing_is_kept(editor_api, count):
+    codes = SimpleUploadedFile("codes.txt", CODES[0].encode())
+    response = post(editor_api, many(count), acknowledge=codes)
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "detail": "acknowledge must be warning codes as text, not a file.",
+    }
+    assert nothing_kept()
+
+
+def test_acknowledged_codes_no_database_stores_are_codes_that_match_no_warning(editor_api):
+    documents = many(6, task_reward=60)
+    refused = follow(editor_api, job_of(post(editor_api, documents, acknowledge=["a\x00b"])))
+    assert refused["error"] == importing.unread_message(CODES[:1])
+    done = follow(editor_api, job_of(post(editor_api, documents, acknowledge=["a\x00", CODES[0]])))
+    assert (done["status"], done["result"]["imported"]) == ("succeeded", 6)
+
+
+def test_a_big_upload_whose_keys_hold_a_nul_is_judged_as_a_small_one(editor_api, settings):
+    # PostgreSQL stores no NUL, in text or JSON: the job keeps it escaped.
+    documents = [*many(6), {**FLAT, "task_title": "Odd", "a\x00b": 1}]
+    unknown = "unknown field a{}b: Mephisto would refuse the config."
+    preview = follow(editor_api, job_of(post(editor_api, documents, dry_run="true")))
+    assert preview["status"] == "succeeded", preview["error"]
+    [odd] = [doc for doc in preview["result"]["documents"] if doc["status"] == "invalid"]
+    assert odd["errors"] == [unknown.format("\\x00")]
+    small = inline(editor_api, settings, documents, dry_run="true").json()
+    assert [doc["errors"] for doc in small["documents"] if doc["errors"]] == [
+        [unknown.format("\x00")]
+    ]
+
+    refused = follow(editor_api, job_of(post(editor_api, documents)))
+    assert (refused["status"], refused["error"]) == ("failed", importing.invalid_message(1))
+    assert refused["result"]["counts"] == {"new": 6, "identical": 0, "invalid": 1}
+    assert nothing_kept_but_jobs()
+
+
+def nothing_kept_but_jobs():
+    return not (TaskRun.objects.exists() or ImportUpload.objects.exists())
+
+
+def test_a_big_file_refused_for_a_key_holding_a_nul_fails_its_job_saying_where(
+    editor_api, settings
+):
+    settings.TASKADMIN_IMPORT_INLINE_BYTES = 100  # else refused at once, by the request
+    documents = [*many(6), {**FLAT, "a\x00b": "\ud800"}]
+    body = follow(editor_api, job_of(post(editor_api, documents, dry_run="true")))
+    assert (body["status"], body["error"]) == (
+        "failed",
+        "runs.jsonl line 7: a\\x00b: text with an unpaired surrogate escape (\\ud800 to"
+        " \\udfff) cannot be stored or shown; remove it.",
+    )
+    assert nothing_kept_but_jobs()
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "detail"),
+    [
+        (
+            {"file": [SimpleUploadedFile(f"run{n}.json", b"{}") for n in range(101)]},
+            400,
+            "At most 100 files may be posted at once; put more in a zip.",
+        ),
+        (
+            {"acknowledge": ["x"] * 1001},
+            400,
+            "At most 1,000 fields (form fields or query parameters) may be sent.",
+        ),
+        (
+            {"acknowledge": "x" * 3_000_000},
+            413,
+            "The form fields (the files aside) hold more than 2,621,440 bytes; at most that"
+            " many are accepted.",
+        ),
+    ],
+    ids=["files", "fields", "field bytes"],
+)
+def test_more_than_a_request_may_carry_is_a_json_4xx(editor_api, fields, status, detail):
+    response = editor_api.post(
+        "/api/runs/import", {"file": jsonl(many(2)), **fields}, format="multipart"
+    )
+    assert response.status_code == status
+    assert response.json()["detail"] == detail
+    assert nothing_kept()
+
+
 # -- Exports -------------------------------------------------------------------------------
 
 
