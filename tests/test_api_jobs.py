@@ -18,12 +18,15 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
+from taskadmin import busy
 from tasks import importing, jobs
 from tasks.api import imports
 from tasks.models import ImportUpload, Job, TaskRun
 from tests.api import *  # noqa: F403  (the fixtures)
 from tests.api import token_client
+from tests.locks import sqlite_write_lock_held_elsewhere, waiting_at_most
 from tests.test_jobs import assert_same_export, run_a_quarter_through
 from tests.worker import run_worker_polling
 
@@ -507,6 +510,29 @@ def test_the_job_endpoints_cost_a_fixed_number_of_queries(editor, django_assert_
     # the token and its user, the user's and groups' permissions, + the job
     with django_assert_num_queries(4):
         assert client.get(f"/api/jobs/{job.pk}/download").status_code == 200
+
+
+# -- Two imports at once ------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_while_another_holds_sqlites_write_lock_is_told_to_try_again(editor):
+    """A big import holds SQLite's write lock for its whole transaction, minutes for
+    a big file: an import posted meanwhile waits the connection's timeout, then is
+    a 503 saying to try again (not a server error); reading and polling go on."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL locks the rows written: two imports go on side by side")
+    client, _ = token_client(editor)
+    with sqlite_write_lock_held_elsewhere(), waiting_at_most(0.2):
+        small, big = post(client, many(2)), post(client, many(6))
+        polled = client.get("/api/jobs/")
+    assert polled.status_code == 200
+    for response in (small, big):
+        assert response.status_code == 503
+        assert response["Retry-After"] == "30"
+        assert response.json() == {"code": "busy", "detail": busy.BUSY}
+    assert nothing_kept()
+    assert post(client, many(2)).status_code == 201
 
 
 # -- A real worker --------------------------------------------------------------------------
