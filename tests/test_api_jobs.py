@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from taskadmin import busy
+from taskadmin.views import API_NOT_FOUND
 from tasks import importing, jobs
 from tasks.api import imports
 from tasks.models import ImportUpload, Job, TaskRun
@@ -365,6 +366,16 @@ def test_a_big_export_is_a_job_whose_download_is_what_a_small_one_streams(
     assert_same_export(fmt, content, expected)
 
 
+def test_a_head_request_for_a_big_export_queues_no_job(viewer_api, make_run):
+    # HEAD is safe: `curl -I` of the URL must not set a worker to export every run.
+    for n in range(4):
+        make_run(task_title=f"Run {n}")
+    response = viewer_api.head("/api/runs/export")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, OPTIONS"
+    assert not Job.objects.exists()
+
+
 def test_an_export_of_the_runs_named_by_id_counts_only_those(viewer_api, make_run):
     runs = [make_run(task_title=f"Run {n}") for n in range(5)]
     ids = "&".join(f"id={run.pk}" for run in runs[:3])
@@ -454,6 +465,22 @@ def test_an_id_no_job_has_is_a_json_404(editor_api, url):
     response = editor_api.get(url)
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "detail": "No such job."}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/jobs/{uuid.uuid4()}/",
+        f"/api/jobs/{uuid.uuid4()}/download/",
+        "/api/jobs/a/b",
+        "/api/jobs/a%2Fb",
+        "/api/jobs/%00/%00",
+    ],
+)
+def test_a_job_url_of_another_shape_is_a_json_404_too(editor_api, url):
+    response = editor_api.get(url)
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": API_NOT_FOUND}
 
 
 @pytest.mark.parametrize("status", ["queued", "running"])

@@ -420,6 +420,14 @@ def assert_same_export(fmt, content, expected):
         ]
 
 
+def test_a_head_request_for_a_large_export_queues_no_job(viewer_client, make_run):
+    for n in range(4):
+        make_run(task_title=f"Run {n}")
+    for url in (reverse("tasks:runs-export"), reverse("tasks:runs-export-as", args=["yaml"])):
+        assert viewer_client.head(url).status_code == 405
+    assert not Job.objects.exists()
+
+
 def test_the_admins_export_action_of_many_runs_leads_to_a_job(editor_client, make_run):
     runs = [make_run(task_title=f"Run {n}") for n in range(4)]
     response = editor_client.post(

@@ -691,6 +691,8 @@ def _accepted(request, job):
 
 class RunsExport(ApiView):
     content_negotiation_class = IgnoreAccept
+    # No HEAD: a GET of many runs queues a job, and HEAD must change nothing.
+    http_method_names = ["get", "options"]
 
     @extend_schema(
         operation_id="runs_export",
