@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -1115,6 +1115,24 @@ def unread_message(codes):
     return f"Nothing imported: read the warnings and acknowledge each one ({', '.join(codes)})."
 
 
+# The key of the PostgreSQL advisory lock that imports take (`_one_import_at_a_time`).
+IMPORT_LOCK = int.from_bytes(b"taskimpt")
+
+
+def _one_import_at_a_time():
+    """Wait, within the transaction, until no other import's transaction is open.
+
+    An import's preview must see the runs of an import that ran meanwhile, or both
+    save the same runs (two posts of one file, two workers): its identical ones
+    are skipped, not saved twice. SQLite's write lock already lets one import
+    through at a time; PostgreSQL would let the second read before the first
+    commits.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+
+
 def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
     """Save the new runs in one transaction; identical ones are skipped, not duplicated.
 
@@ -1136,6 +1154,7 @@ def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
         progress(documents + done * 2 * documents // of, total)
 
     with transaction.atomic():
+        _one_import_at_a_time()
         preview(batch, progress=progress and (lambda done, _: progress(done, total)))
         if batch.count(INVALID) and not only_valid:
             raise ImportRefused(batch)
