@@ -69,6 +69,8 @@ MIDDLEWARE = [
     # Records the logged-in user on history rows of saves that don't name one.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A write that waited out SQLite's write lock (held by an import): 503, try again.
+    "taskadmin.busy.BusyDatabaseMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]

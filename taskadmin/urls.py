@@ -37,3 +37,5 @@ urlpatterns = [
     path("accounts/tokens/<int:pk>/revoke/", token_revoke, name="api-token-revoke"),
     path("", include("tasks.urls")),
 ]
+
+handler404 = "taskadmin.views.not_found"

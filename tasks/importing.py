@@ -12,6 +12,7 @@ Views, admin and management commands only call these.
 
 import io
 import json
+import lzma
 import math
 import os
 import re
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
@@ -27,7 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -68,6 +70,20 @@ DATABASE_ROWS_PER_SECOND = 10_000
 PROGRESS_EVERY = 250
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# What zipfile raises for a damaged or crafted archive, as well as BadZipFile: a
+# version, method or encryption it cannot read, an offset or a file name it cannot
+# use (ValueError, UnicodeDecodeError), a stream that breaks off or does not
+# decompress (EOFError, zlib's, bz2's OSError, lzma's).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    EOFError,
+    OSError,
+    zlib.error,
+    lzma.LZMAError,
+)
 # Several files uploaded at once travel (and wait in the stash) as a zip with
 # this comment, so their runs are named by the files' own names.
 BUNDLE_COMMENT = b"taskadmin: files uploaded together"
@@ -155,6 +171,17 @@ def max_runs():
     """The most runs one upload may hold, in any format (zip members and database
     rows included), checked as they are read: TASKADMIN_IMPORT_MAX_RUNS."""
     return settings.TASKADMIN_IMPORT_MAX_RUNS
+
+
+def unpacked_size(data):
+    """The bytes an upload (`data`) holds to be read: a zip's files together, as its
+    directory gives their sizes (zipfile reads no more of each), else its own."""
+    if data.startswith(ZIP_MAGICS):
+        try:
+            return sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        except ZIP_ERRORS:
+            pass  # parse says why
+    return len(data)
 
 
 def size_error(name, size):
@@ -391,7 +418,7 @@ def _read_zip(batch, name, data):
             and not info.filename.startswith("__MACOSX/")
             and not PurePosixPath(info.filename).name.startswith(".")
         ]
-    except zipfile.BadZipFile as error:
+    except ZIP_ERRORS as error:
         raise ImportFailure(f"{name} is not a readable zip file: {error}.") from None
     if len(members) > MAX_ZIP_MEMBERS:
         raise ImportFailure(f"{name} holds more than {MAX_ZIP_MEMBERS} files.")
@@ -404,7 +431,7 @@ def _read_zip(batch, name, data):
             with archive.open(info) as member:
                 # Read no more than the limit, whatever the header claims.
                 content = member.read(max_bytes() - total + 1)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as error:
+        except ZIP_ERRORS as error:
             raise ImportFailure(f"{member_name} cannot be unpacked: {error}.") from None
         total += len(content)
         if total > max_bytes():
@@ -1088,6 +1115,24 @@ def unread_message(codes):
     return f"Nothing imported: read the warnings and acknowledge each one ({', '.join(codes)})."
 
 
+# The key of the PostgreSQL advisory lock that imports take (`_one_import_at_a_time`).
+IMPORT_LOCK = int.from_bytes(b"taskimpt")
+
+
+def _one_import_at_a_time():
+    """Wait, within the transaction, until no other import's transaction is open.
+
+    An import's preview must see the runs of an import that ran meanwhile, or both
+    save the same runs (two posts of one file, two workers): its identical ones
+    are skipped, not saved twice. SQLite's write lock already lets one import
+    through at a time; PostgreSQL would let the second read before the first
+    commits.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+
+
 def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
     """Save the new runs in one transaction; identical ones are skipped, not duplicated.
 
@@ -1109,6 +1154,7 @@ def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
         progress(documents + done * 2 * documents // of, total)
 
     with transaction.atomic():
+        _one_import_at_a_time()
         preview(batch, progress=progress and (lambda done, _: progress(done, total)))
         if batch.count(INVALID) and not only_valid:
             raise ImportRefused(batch)

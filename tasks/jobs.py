@@ -87,7 +87,9 @@ def enqueue(kind, *, owner, title, params=None):
     from tasks import background  # the tasks import this module
 
     prune()
-    job = Job.objects.create(owner=owner, kind=kind, title=title[:255], params=params or {})
+    job = Job.objects.create(
+        owner=owner, kind=kind, title=_storable(title)[:255], params=_storable(params or {})
+    )
     result = background.TASK_OF_KIND[kind].enqueue(str(job.pk))
     Job.objects.filter(pk=job.pk).update(task_result_id=str(result.id))
     job.refresh_from_db()
@@ -196,6 +198,7 @@ def run(job_id, work, *, expected=()):
 
 
 def finish(job, summary):
+    summary = _storable(summary)
     job.status, job.summary, job.finished_at = Job.Status.SUCCEEDED, summary, timezone.now()
     Job.objects.filter(pk=job.pk).update(
         status=job.status, summary=summary, finished_at=job.finished_at
@@ -208,8 +211,9 @@ def fail(job, message, summary=None):
     if anything: a JSON dict); its result file, if any, goes."""
     if job.result:
         job.result.delete(save=False)
+    message = _storable(message)
     job.status, job.error, job.finished_at = Job.Status.FAILED, message, timezone.now()
-    job.summary = summary or {}
+    job.summary = _storable(summary or {})
     Job.objects.filter(pk=job.pk).update(
         status=job.status,
         error=message,
@@ -218,6 +222,25 @@ def fail(job, message, summary=None):
         summary=job.summary,
     )
     cache.delete(_progress_key(job.pk))
+
+
+def _storable(value):
+    """`value` (text, or JSON: a job's title, params, summary or error) as every
+    database stores it: a NUL (PostgreSQL refuses it in text and in JSON) and an
+    unpaired surrogate written as their escapes, "\\x00" and "\\ud800".
+
+    What work reports quotes what it read (a key of the file, a Mephisto run's
+    id), and a file may hold anything: the job must still end, and say so.
+    """
+    if isinstance(value, str):
+        if value.isascii() and "\x00" not in value:
+            return value
+        return value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
 
 
 def save_result(job, filename, content_type, content):
@@ -340,9 +363,10 @@ class _TooBigForARequest(Exception):
 
 
 def parse_small(name, data):
-    """The importing.Batch of a small upload (at most TASKADMIN_IMPORT_INLINE_BYTES
-    and TASKADMIN_IMPORT_INLINE_RUNS runs), read at once by the request; None for a
-    larger one, which a background job reads (enqueue_preview, enqueue_import).
+    """The importing.Batch of a small upload (at most TASKADMIN_IMPORT_INLINE_BYTES,
+    a zip's files unpacked, and TASKADMIN_IMPORT_INLINE_RUNS runs), read at once by
+    the request; None for a larger one, which a background job reads
+    (enqueue_preview, enqueue_import).
 
     Raises importing.ImportFailure as importing.parse does, and at once for an
     upload over the import's limit (importing.max_bytes()).
@@ -351,7 +375,9 @@ def parse_small(name, data):
     if len(data) > importing.max_bytes():
         # Refused at once, as it always was, rather than kept for a job to refuse.
         raise importing.ImportFailure(importing.size_error(name, len(data)))
-    if len(data) > settings.TASKADMIN_IMPORT_INLINE_BYTES:
+    # Unpacked: a zip (or files sent together) of a few KB can hold a hundred MB.
+    inline = settings.TASKADMIN_IMPORT_INLINE_BYTES
+    if len(data) > inline or importing.unpacked_size(data) > inline:
         return None
 
     def budget(done, total):

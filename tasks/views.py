@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from tasks import (
@@ -561,6 +561,7 @@ def run_export_json(request, pk):
 
 @login_required
 @permission_required("tasks.view_taskrun", raise_exception=True)
+@require_GET  # not HEAD: an export of many runs queues a job
 def runs_export(request, fmt=None):
     """The runs ticked on the list page, or all runs matching its search."""
     query = request.GET.get("q", "").strip()

@@ -123,6 +123,7 @@ def test_text_longer_than_the_field_is_refused_per_field(editor_api):
         "status=ALL",
         "provider=" + "x" * 5000,
         "q=" + "a%20" * 300,
+        "&".join(["id=1"] * 1001),
     ],
 )
 def test_an_odd_query_string_is_a_400(editor_api, run, query):

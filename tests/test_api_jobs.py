@@ -18,12 +18,16 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
+from taskadmin import busy
+from taskadmin.views import API_NOT_FOUND
 from tasks import importing, jobs
 from tasks.api import imports
 from tasks.models import ImportUpload, Job, TaskRun
 from tests.api import *  # noqa: F403  (the fixtures)
 from tests.api import token_client
+from tests.locks import sqlite_write_lock_held_elsewhere, waiting_at_most
 from tests.test_jobs import assert_same_export, run_a_quarter_through
 from tests.worker import run_worker_polling
 
@@ -235,6 +239,101 @@ def test_the_page_of_a_dry_run_made_through_the_api_offers_no_apply_button(
     assert 'id="import-api-dry-run"' in page.text and 'name="token"' not in page.text
 
 
+# -- Hostile uploads -----------------------------------------------------------------------
+
+
+def nothing_kept():
+    return not (TaskRun.objects.exists() or ImportUpload.objects.exists() or Job.objects.exists())
+
+
+@pytest.mark.parametrize("count", [2, 6], ids=["at once", "in the background"])
+def test_an_acknowledge_posted_as_a_file_is_a_400_and_nothing_is_kept(editor_api, count):
+    codes = SimpleUploadedFile("codes.txt", CODES[0].encode())
+    response = post(editor_api, many(count), acknowledge=codes)
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "detail": "acknowledge must be warning codes as text, not a file.",
+    }
+    assert nothing_kept()
+
+
+def test_acknowledged_codes_no_database_stores_are_codes_that_match_no_warning(editor_api):
+    documents = many(6, task_reward=60)
+    refused = follow(editor_api, job_of(post(editor_api, documents, acknowledge=["a\x00b"])))
+    assert refused["error"] == importing.unread_message(CODES[:1])
+    done = follow(editor_api, job_of(post(editor_api, documents, acknowledge=["a\x00", CODES[0]])))
+    assert (done["status"], done["result"]["imported"]) == ("succeeded", 6)
+
+
+def test_a_big_upload_whose_keys_hold_a_nul_is_judged_as_a_small_one(editor_api, settings):
+    # PostgreSQL stores no NUL, in text or JSON: the job keeps it escaped.
+    documents = [*many(6), {**FLAT, "task_title": "Odd", "a\x00b": 1}]
+    unknown = "unknown field a{}b: Mephisto would refuse the config."
+    preview = follow(editor_api, job_of(post(editor_api, documents, dry_run="true")))
+    assert preview["status"] == "succeeded", preview["error"]
+    [odd] = [doc for doc in preview["result"]["documents"] if doc["status"] == "invalid"]
+    assert odd["errors"] == [unknown.format("\\x00")]
+    small = inline(editor_api, settings, documents, dry_run="true").json()
+    assert [doc["errors"] for doc in small["documents"] if doc["errors"]] == [
+        [unknown.format("\x00")]
+    ]
+
+    refused = follow(editor_api, job_of(post(editor_api, documents)))
+    assert (refused["status"], refused["error"]) == ("failed", importing.invalid_message(1))
+    assert refused["result"]["counts"] == {"new": 6, "identical": 0, "invalid": 1}
+    assert nothing_kept_but_jobs()
+
+
+def nothing_kept_but_jobs():
+    return not (TaskRun.objects.exists() or ImportUpload.objects.exists())
+
+
+def test_a_big_file_refused_for_a_key_holding_a_nul_fails_its_job_saying_where(
+    editor_api, settings
+):
+    settings.TASKADMIN_IMPORT_INLINE_BYTES = 100  # else refused at once, by the request
+    documents = [*many(6), {**FLAT, "a\x00b": "\ud800"}]
+    body = follow(editor_api, job_of(post(editor_api, documents, dry_run="true")))
+    assert (body["status"], body["error"]) == (
+        "failed",
+        "runs.jsonl line 7: a\\x00b: text with an unpaired surrogate escape (\\ud800 to"
+        " \\udfff) cannot be stored or shown; remove it.",
+    )
+    assert nothing_kept_but_jobs()
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "detail"),
+    [
+        (
+            {"file": [SimpleUploadedFile(f"run{n}.json", b"{}") for n in range(101)]},
+            400,
+            "At most 100 files may be posted at once; put more in a zip.",
+        ),
+        (
+            {"acknowledge": ["x"] * 1001},
+            400,
+            "At most 1,000 fields (form fields or query parameters) may be sent.",
+        ),
+        (
+            {"acknowledge": "x" * 3_000_000},
+            413,
+            "The form fields (the files aside) hold more than 2,621,440 bytes; at most that"
+            " many are accepted.",
+        ),
+    ],
+    ids=["files", "fields", "field bytes"],
+)
+def test_more_than_a_request_may_carry_is_a_json_4xx(editor_api, fields, status, detail):
+    response = editor_api.post(
+        "/api/runs/import", {"file": jsonl(many(2)), **fields}, format="multipart"
+    )
+    assert response.status_code == status
+    assert response.json()["detail"] == detail
+    assert nothing_kept()
+
+
 # -- Exports -------------------------------------------------------------------------------
 
 
@@ -265,6 +364,16 @@ def test_a_big_export_is_a_job_whose_download_is_what_a_small_one_streams(
     # The same name but for its time, which may have moved on by a second.
     assert stamped(download["Content-Disposition"]) == stamped(streamed["Content-Disposition"])
     assert_same_export(fmt, content, expected)
+
+
+def test_a_head_request_for_a_big_export_queues_no_job(viewer_api, make_run):
+    # HEAD is safe: `curl -I` of the URL must not set a worker to export every run.
+    for n in range(4):
+        make_run(task_title=f"Run {n}")
+    response = viewer_api.head("/api/runs/export")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, OPTIONS"
+    assert not Job.objects.exists()
 
 
 def test_an_export_of_the_runs_named_by_id_counts_only_those(viewer_api, make_run):
@@ -358,6 +467,22 @@ def test_an_id_no_job_has_is_a_json_404(editor_api, url):
     assert response.json() == {"code": "not_found", "detail": "No such job."}
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/jobs/{uuid.uuid4()}/",
+        f"/api/jobs/{uuid.uuid4()}/download/",
+        "/api/jobs/a/b",
+        "/api/jobs/a%2Fb",
+        "/api/jobs/%00/%00",
+    ],
+)
+def test_a_job_url_of_another_shape_is_a_json_404_too(editor_api, url):
+    response = editor_api.get(url)
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": API_NOT_FOUND}
+
+
 @pytest.mark.parametrize("status", ["queued", "running"])
 def test_downloading_before_the_job_has_ended_is_a_409_saying_to_wait(editor_api, editor, status):
     job = Job.objects.create(owner=editor, kind="export", title="E", status=status)
@@ -412,6 +537,29 @@ def test_the_job_endpoints_cost_a_fixed_number_of_queries(editor, django_assert_
     # the token and its user, the user's and groups' permissions, + the job
     with django_assert_num_queries(4):
         assert client.get(f"/api/jobs/{job.pk}/download").status_code == 200
+
+
+# -- Two imports at once ------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_while_another_holds_sqlites_write_lock_is_told_to_try_again(editor):
+    """A big import holds SQLite's write lock for its whole transaction, minutes for
+    a big file: an import posted meanwhile waits the connection's timeout, then is
+    a 503 saying to try again (not a server error); reading and polling go on."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL locks the rows written: two imports go on side by side")
+    client, _ = token_client(editor)
+    with sqlite_write_lock_held_elsewhere(), waiting_at_most(0.2):
+        small, big = post(client, many(2)), post(client, many(6))
+        polled = client.get("/api/jobs/")
+    assert polled.status_code == 200
+    for response in (small, big):
+        assert response.status_code == 503
+        assert response["Retry-After"] == "30"
+        assert response.json() == {"code": "busy", "detail": busy.BUSY}
+    assert nothing_kept()
+    assert post(client, many(2)).status_code == 201
 
 
 # -- A real worker --------------------------------------------------------------------------

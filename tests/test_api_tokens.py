@@ -3,8 +3,6 @@ once, stored as a hash, checked on every request, and throttled like the login."
 
 import hashlib
 import re
-import sqlite3
-import threading
 import time
 
 import pytest
@@ -17,6 +15,7 @@ from tasks.api import tokens
 from tasks.models import ApiToken
 from tests.api import *  # noqa: F403  (the fixtures)
 from tests.api import bearer, token_client
+from tests.locks import sqlite_write_lock_held_elsewhere
 
 TOKEN = re.compile(r"ta_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{43}")
 
@@ -58,26 +57,10 @@ def test_recording_the_use_never_waits_for_another_process_holding_sqlites_write
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL locks the rows written, and an import writes no token")
     client, token = token_client(editor)
-    held, release = threading.Event(), threading.Event()
-
-    def import_in_another_process():
-        other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")  # the write lock, as importing.apply takes it
-        held.set()
-        release.wait(30)
-        other.execute("ROLLBACK")
-        other.close()
-
-    holder = threading.Thread(target=import_in_another_process)
-    holder.start()
-    held.wait()
-    try:
+    with sqlite_write_lock_held_elsewhere():
         started = time.monotonic()
         response = client.get("/api/runs/")
         waited = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join()
     assert response.status_code == 200
     assert waited < 5
     token.refresh_from_db()

@@ -74,9 +74,9 @@ def task_yaml(extra="", reward="0.5", provider=None):
     ).encode()
 
 
-def zipped(**members):
+def zipped(method=zipfile.ZIP_DEFLATED, **members):
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", method) as archive:
         for name, content in members.items():
             archive.writestr(name, content)
     return buffer.getvalue()
@@ -129,6 +129,29 @@ def swollen_member_zip():
         at = data.index(signature)
         data[at + size_offset : at + size_offset + 4] = (100).to_bytes(4, "little")
     return bytes(data)
+
+
+def damaged(data, *patches):
+    """`data` with each (signature, offset from it, bytes) written over it: the first
+    local header (PK\\x03\\x04), the central directory's entry (PK\\x01\\x02), its end
+    (PK\\x05\\x06)."""
+    data = bytearray(data)
+    for signature, offset, patch in patches:
+        at = data.index(signature) + offset
+        data[at : at + len(patch)] = patch
+    return bytes(data)
+
+
+RUN_JSON = zipped(**{"run.json": json_bytes(TASK) * 20})
+# The first bytes of each member's compressed stream (after its 30-byte header and name).
+STREAM = 30 + len("run.json")
+
+
+def garbled_stream(method):
+    return damaged(
+        zipped(method, **{"run.json": b"{}" * 100}),
+        (b"PK\x03\x04", STREAM + 6, b"\x00\xff\x00\xff\x13\x37"),
+    )
 
 
 # (case id, file name, content, a message every entry point shows)
@@ -441,6 +464,43 @@ HOSTILE = [
         "runs.zip",
         swollen_member_zip(),
         "runs.zip/run.json cannot be unpacked: Bad CRC-32 for file 'run.json'.",
+    ),
+    (
+        "zip whose version no reader knows",
+        "runs.zip",
+        damaged(RUN_JSON, (b"PK\x01\x02", 6, b"\xff\x00")),
+        "runs.zip is not a readable zip file: zip file version 25.5.",
+    ),
+    (
+        "zip whose file name says UTF-8 and is not",
+        "runs.zip",
+        damaged(RUN_JSON, (b"PK\x01\x02", 8, b"\x00\x08"), (b"PK\x01\x02", 46, b"\xff")),
+        "runs.zip is not a readable zip file: 'utf-8' codec can't decode byte 0xff in"
+        " position 0: invalid start byte.",
+    ),
+    (
+        "zip whose member starts past the file's start",
+        "runs.zip",
+        damaged(RUN_JSON, (b"PK\x05\x06", 16, b"\xf0\xff\xff\xff")),
+        "runs.zip/run.json cannot be unpacked: negative seek value",
+    ),
+    (
+        "zip whose deflated stream is garbled",
+        "runs.zip",
+        damaged(RUN_JSON, (b"PK\x03\x04", STREAM + 2, b"\xff\xff\xff\xff")),
+        "runs.zip/run.json cannot be unpacked: Error -3 while decompressing data:",
+    ),
+    (
+        "zip whose bzip2 stream is garbled",
+        "runs.zip",
+        garbled_stream(zipfile.ZIP_BZIP2),
+        "runs.zip/run.json cannot be unpacked: Invalid data stream.",
+    ),
+    (
+        "zip whose LZMA stream is garbled",
+        "runs.zip",
+        garbled_stream(zipfile.ZIP_LZMA),
+        "runs.zip/run.json cannot be unpacked: Corrupt input data.",
     ),
     (
         "zip of 1,001 files",

@@ -133,6 +133,39 @@ def test_the_full_report_downloads_as_json_lines_one_line_per_document(editor_cl
     assert lines[-1]["errors"] == ["runs.jsonl line 9: task_reward: The reward cannot be negative."]
 
 
+def packed(files):
+    """A zip of `files` ({name: bytes}), compressed as far as it goes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("how", ["a zip", "several files"])
+def test_an_upload_that_unpacks_to_more_than_a_request_reads_is_previewed_by_a_job(
+    editor_client, settings, how
+):
+    # Few runs, but 200 KB of text in a few hundred bytes: a zip of 5 KB holding
+    # 20 such documents of YAML took a request a minute to read.
+    assert settings.TASKADMIN_IMPORT_INLINE_BYTES == 100_000
+    files = {
+        f"runs-{n}.jsonl": (jsonl(*many(2, title=f"File {n}")) + " " * 100_000).encode()
+        for n in range(2)
+    }
+    if how == "a zip":
+        assert len(packed(files)) < 1_000
+        response = upload(editor_client, packed(files), name="runs.zip")
+    else:
+        uploads = [SimpleUploadedFile(name, data) for name, data in files.items()]
+        response = editor_client.post(reverse("tasks:run-import"), {"file": uploads})
+    job = job_of(response)
+    assert (job.kind, job.status, job.summary["new"]) == ("import_preview", "succeeded", 4)
+    assert jobs.parse_small("runs.zip", packed(files)) is None
+    small = {name: data.rstrip() for name, data in files.items()}
+    assert len(jobs.parse_small("runs.zip", packed(small)).documents) == 4
+
+
 def test_a_large_file_that_cannot_be_read_fails_its_job_with_the_reason_and_is_not_kept(
     editor_client,
 ):
@@ -385,6 +418,14 @@ def assert_same_export(fmt, content, expected):
         assert [ours.read(n) for n in ours.namelist()] == [
             theirs.read(n) for n in theirs.namelist()
         ]
+
+
+def test_a_head_request_for_a_large_export_queues_no_job(viewer_client, make_run):
+    for n in range(4):
+        make_run(task_title=f"Run {n}")
+    for url in (reverse("tasks:runs-export"), reverse("tasks:runs-export-as", args=["yaml"])):
+        assert viewer_client.head(url).status_code == 405
+    assert not Job.objects.exists()
 
 
 def test_the_admins_export_action_of_many_runs_leads_to_a_job(editor_client, make_run):

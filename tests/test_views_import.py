@@ -6,9 +6,12 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 
+from taskadmin import busy
 from tasks.models import TaskRun
+from tests.locks import sqlite_write_lock_held_elsewhere, waiting_at_most
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +38,19 @@ def test_import_page_needs_login(client):
 
 def test_import_needs_add_permission(viewer_client):
     assert viewer_client.get(reverse("tasks:run-import")).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_while_another_holds_sqlites_write_lock_says_to_try_again(editor_client):
+    """A big import in the background holds SQLite's write lock for minutes: an
+    upload meanwhile waits the connection's timeout, then is a 503 saying so."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL locks the rows written: two imports go on side by side")
+    with sqlite_write_lock_held_elsewhere(), waiting_at_most(0.2):
+        response = upload(editor_client, "runs.jsonl", jsonl(FLAT))
+    assert (response.status_code, response["Retry-After"]) == (503, "30")
+    assert response.content.decode() == busy.BUSY
+    assert not TaskRun.objects.exists()
 
 
 def test_upload_shows_a_preview_and_saves_nothing(editor_client):

@@ -14,7 +14,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -152,7 +157,31 @@ class ApiView(APIView):
             return Response(exc.body, status=exc.status_code)
         if isinstance(exc, writes.Refused):
             return _refused(exc)
+        over = _over_a_request_limit(exc)
+        if over is not None:
+            return _problem(*over)
         return super().handle_exception(exc)
+
+
+def _over_a_request_limit(error):
+    """(status, detail, code) for a request over Django's DATA_UPLOAD_* limits, which
+    Django raises as the body or query string is read (a page of HTML otherwise);
+    None for any other error."""
+    if isinstance(error, TooManyFilesSent):
+        most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return 400, f"At most {most:,} files may be posted at once; put more in a zip."
+    if isinstance(error, TooManyFieldsSent):
+        most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return 400, f"At most {most:,} fields (form fields or query parameters) may be sent."
+    if isinstance(error, RequestDataTooBig):
+        most = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return (
+            413,
+            f"The form fields (the files aside) hold more than {most:,} bytes;"
+            " at most that many are accepted.",
+            "too_large",
+        )
+    return None
 
 
 def _via(request):
@@ -662,6 +691,8 @@ def _accepted(request, job):
 
 class RunsExport(ApiView):
     content_negotiation_class = IgnoreAccept
+    # No HEAD: a GET of many runs queues a job, and HEAD must change nothing.
+    http_method_names = ["get", "options"]
 
     @extend_schema(
         operation_id="runs_export",
@@ -761,11 +792,14 @@ class RunsImport(ApiView):
         mode = request.data.get("mode") or "all"
         if mode not in ("all", "valid"):
             return _problem(400, "mode must be all or valid.")
+        acknowledged = request.data.getlist("acknowledge")
+        if not all(isinstance(code, str) for code in acknowledged):
+            return _problem(400, "acknowledge must be warning codes as text, not a file.")
         options = {
             "by": request.user,
             "dry_run": dry_run,
             "only_valid": mode == "valid",
-            "acknowledged": request.data.getlist("acknowledge"),
+            "acknowledged": acknowledged,
         }
         try:
             name, data, batch = imports.read([(upload.name, upload.read()) for upload in uploads])
