@@ -314,7 +314,7 @@ class RunList(ApiView):
     def get(self, request):
         """Runs matching the search and filters, a page at a time (the list page's search).
 
-        The count stops at 10,000 (1,000 for a search): `count_capped` then says
+        The count stops at 10,000 (250 for a search): `count_capped` then says
         that more match; narrow the search or reverse the sort to reach the rest.
         """
         query, sort_key, status, provider = _filters(request)
