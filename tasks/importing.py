@@ -163,6 +163,15 @@ class Result:
     invalid: int
 
 
+def imported_message(name, imported, identical, invalid):
+    """What an import did, in words: "Imported 3 task runs from runs.jsonl; skipped
+    1 identical, 0 invalid." (the Import page's message, the API's `detail`)."""
+    return (
+        f"Imported {imported} task run{'s' if imported != 1 else ''} from {name};"
+        f" skipped {identical} identical, {invalid} invalid."
+    )
+
+
 def max_bytes():
     return settings.TASKADMIN_IMPORT_MAX_BYTES
 

@@ -696,11 +696,9 @@ def run_import_apply(request):
     except importing.ImportRefused as error:
         messages.error(request, str(error))
         return _render_preview(request, error.batch, upload, request.POST.getlist("acknowledge"))
-    count = len(result.created)
     messages.success(
         request,
-        f"Imported {count} task run{'s' if count != 1 else ''} from {name};"
-        f" skipped {result.identical} identical, {result.invalid} invalid.",
+        importing.imported_message(name, len(result.created), result.identical, result.invalid),
     )
     return redirect("tasks:run-list")
 

@@ -74,13 +74,6 @@ def _bounded_report(summary):
     }
 
 
-def imported_detail(name, imported, identical, invalid):
-    return (
-        f"Imported {imported} task run{'s' if imported != 1 else ''} from {name};"
-        f" skipped {identical} identical, {invalid} invalid."
-    )
-
-
 def read(files):
     """(name, data, batch) of the posted `files` ([(name, bytes)]): `batch` is the
     importing.Batch of a small upload, None for one a background job must read.
@@ -114,7 +107,7 @@ def import_batch(batch, *, by, dry_run=True, only_valid=False, acknowledged=()):
     count = len(result.created)
     return 201, {
         "dry_run": False,
-        "detail": imported_detail(batch.name, count, result.identical, result.invalid),
+        "detail": importing.imported_message(batch.name, count, result.identical, result.invalid),
         "created": [run.pk for run in result.created],
         "identical": result.identical,
         "invalid": result.invalid,
@@ -153,7 +146,7 @@ def job_result(job):
         first = [run["pk"] for run in summary["first"]]
         return {
             "dry_run": False,
-            "detail": imported_detail(
+            "detail": importing.imported_message(
                 summary["name"], summary["imported"], summary["identical"], summary["invalid"]
             ),
             "imported": summary["imported"],
