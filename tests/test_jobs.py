@@ -284,6 +284,15 @@ def test_the_job_page_shows_the_progress_reported_while_the_work_runs(editor_cli
     assert jobs.progress(job) is None
 
 
+def test_a_running_job_with_no_progress_yet_shows_an_empty_bar(editor_client, editor):
+    job = Job.objects.create(
+        owner=editor, kind="export", title="E", status="running", started_at=timezone.now()
+    )
+    partial = editor_client.get(reverse("tasks:job-progress", args=[job.pk])).text
+    assert "Starting" in partial
+    assert 'aria-valuenow="0"' in partial  # a number, as ARIA asks, not ""
+
+
 def test_a_poll_after_the_job_ended_asks_htmx_to_load_the_page_again(editor_client, editor):
     job = Job.objects.create(owner=editor, kind="export", title="E", status="succeeded")
     response = editor_client.get(
