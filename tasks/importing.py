@@ -10,6 +10,7 @@
 Views, admin and management commands only call these.
 """
 
+import functools
 import io
 import json
 import lzma
@@ -43,6 +44,7 @@ from tasks.providers import (
     Provider,
 )
 from tasks.validators import MAX_NESTING, validate_json_object, wrong_type_message
+from tasks.verdicts import remembered, verdict
 
 NEW, IDENTICAL, INVALID = "new", "identical", "invalid"
 # A file may wrap aux_parameters in a list of documents, a document, `mephisto`
@@ -105,6 +107,9 @@ class Document:
     status: str = INVALID
     existing: TaskRun | None = None
     warnings: list = field(default_factory=list)  # rules.Finding, for new runs
+    # The run's config as preview compares it (_key): worked out once, for the
+    # preview apply() makes again. A document's run does not change once read.
+    key: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def messages(self):
@@ -218,10 +223,11 @@ def parse(name, data, *, progress=None):
     batch = Batch(name, progress=progress)
     if len(data) > max_bytes():
         raise ImportFailure(size_error(name, len(data)))
-    if data.startswith(ZIP_MAGICS):
-        _read_zip(batch, name, data)
-    else:
-        _read_files(batch, [(name, PurePosixPath(name).name, data)], in_zip=False)
+    with remembered():
+        if data.startswith(ZIP_MAGICS):
+            _read_zip(batch, name, data)
+        else:
+            _read_files(batch, [(name, PurePosixPath(name).name, data)], in_zip=False)
     if not batch.documents:
         raise ImportFailure(f"{name} holds no task runs.")
     batch.notices.extend(launch_args.not_checked(batch.documents))
@@ -364,7 +370,8 @@ def _read_json_lines(batch, name, text):
             continue
         except RecursionError:
             raise ImportFailure(_too_deep(source)) from None
-        _check_shape(source, value)
+        if not _within_limits(line):
+            _check_shape(source, value)
         _add_document(batch, source, value, escaped=True)
 
 
@@ -771,6 +778,24 @@ def _check_shape(name, value, *, documents=False):
                 _check_scalar(name, item, path, documents)
 
 
+# JSON text writes an unpaired surrogate as an escape (\ud800); UTF-8 holds none.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _within_limits(text):
+    """True when the JSON `text` cannot hold what _check_shape refuses, so its value
+    need not be walked: it has fewer characters than MAX_NODES values (each takes
+    one at least) and than the digits of an integer too long to read, fewer
+    brackets than MAX_DEPTH levels, and no surrogate escape."""
+    digits = sys.get_int_max_str_digits()
+    return (
+        len(text) <= MAX_NODES
+        and (not digits or len(text) <= digits)
+        and text.count("[") + text.count("{") < MAX_DEPTH
+        and _SURROGATE_ESCAPE.search(text) is None
+    )
+
+
 class _Index(int):
     """A list position in a path, told apart from an integer key."""
 
@@ -949,38 +974,18 @@ def validate(source, task, *, escaped=False, origin=None):
         if name not in task or task[name] == hydra.MISSING:
             continue  # missing: the model's default, or its "required" message
         value = task[name]
-        if escaped and hydra.holds_interpolation(value):
-            if kind in ("integer", "number", "boolean"):
-                errors.append(
-                    f"{name}: an interpolation ({_show_key(str(value))[:40]}) cannot stand"
-                    " for a number or true/false here: Taskadmin checks the value, so give it."
-                )
-                continue
-            if name not in TaskRun.CONFIG_TEXT_FIELDS:
-                # Kept as written: Mephisto resolves it when it launches.
-                interpolated.append(name)
-        elif escaped and name not in TaskRun.CONFIG_TEXT_FIELDS:
-            value = hydra.map_strings(value, hydra.unescape_interpolations)
-        elif not escaped and name in TaskRun.CONFIG_TEXT_FIELDS and isinstance(value, str):
-            # Resolved text is literal; these fields hold OmegaConf's text.
-            value = hydra.escape_interpolations(value)
-        message = _type_error(kind, value)
-        if message:
-            errors.append(f"{name}: {message}")
-            continue
-        if name == "task_name" and value is None:
-            value = ""
-        elif kind == "number":
-            value = Decimal(str(value))
-        if kind in ("integer", "number"):
-            # Out of range (1e30, 10**4000) is refused here, with the model field's
-            # own message: the model's cross-field rules would compute with it.
-            try:
-                TaskRun._meta.get_field(name).run_validators(value)
-            except ValidationError as error:
-                errors.extend(f"{name}: {message}" for message in error.messages)
-                continue
-        values[name] = value
+        read = functools.partial(_read_field, name, kind, escaped)
+        if isinstance(value, dict | list):
+            value, problems, interpolation = read(value)
+        else:
+            # Scalars repeat from run to run: each distinct one is read once a batch.
+            check = "import escaped" if escaped else "import resolved"
+            value, problems, interpolation = verdict(check, name, value, read)
+        errors.extend(problems)
+        if interpolation:
+            interpolated.append(name)
+        if not problems:
+            values[name] = value
     origin = dict(origin or {})
     for name in (*LAUNCH_GROUPS, "blueprint_source"):
         if name in origin and not isinstance(origin[name], str):
@@ -1012,6 +1017,44 @@ def validate(source, task, *, escaped=False, origin=None):
     # apply() (run_create_many) need not check it again while it is unchanged.
     run.mark_clean()
     return Document(source, run=run, status=NEW)
+
+
+def _read_field(name, kind, escaped, value):
+    """(the value to give the model, a tuple of error messages, whether it is kept
+    as an interpolation): one `mephisto.task` value as `validate` reads it."""
+    interpolation = False
+    if escaped and hydra.holds_interpolation(value):
+        if kind in ("integer", "number", "boolean"):
+            return (
+                value,
+                (
+                    f"{name}: an interpolation ({_show_key(str(value))[:40]}) cannot stand"
+                    " for a number or true/false here: Taskadmin checks the value, so give it.",
+                ),
+                False,
+            )
+        # Kept as written: Mephisto resolves it when it launches.
+        interpolation = name not in TaskRun.CONFIG_TEXT_FIELDS
+    elif escaped and name not in TaskRun.CONFIG_TEXT_FIELDS:
+        value = hydra.map_strings(value, hydra.unescape_interpolations)
+    elif not escaped and name in TaskRun.CONFIG_TEXT_FIELDS and isinstance(value, str):
+        # Resolved text is literal; these fields hold OmegaConf's text.
+        value = hydra.escape_interpolations(value)
+    message = _type_error(kind, value)
+    if message:
+        return value, (f"{name}: {message}",), False
+    if name == "task_name" and value is None:
+        value = ""
+    elif kind == "number":
+        value = Decimal(str(value))
+    if kind in ("integer", "number"):
+        # Out of range (1e30, 10**4000) is refused here, with the model field's
+        # own message: the model's cross-field rules would compute with it.
+        try:
+            TaskRun._meta.get_field(name).run_validators(value)
+        except ValidationError as error:
+            return value, tuple(f"{name}: {message}" for message in error.messages), False
+    return value, (), interpolation
 
 
 def _type_error(kind, value):
@@ -1062,9 +1105,10 @@ def _key(run):
     return json.dumps(config, sort_keys=True, ensure_ascii=False)
 
 
-def preview(batch, *, progress=None):
+def preview(batch, *, progress=None, warnings=True):
     """Mark each valid document as new or identical to a saved run (or an earlier one),
-    and list the warnings saving each new one would ask about.
+    and (unless `warnings` is False) list the warnings saving each new one would
+    ask about.
 
     The saved runs are read with one query per 500 distinct titles, and the runs
     sharing a task name (a warning) one per 500 names: not one per document.
@@ -1082,14 +1126,14 @@ def preview(batch, *, progress=None):
         seen.setdefault(_key(run), run)
     names = set()
     known = rules.runs_named(doc.run.task_name for doc in valid)
-    with rules.names_known(known):
+    with rules.names_known(known), remembered():
         for done, doc in enumerate(batch.documents, 1):
             if doc.run is not None:
-                key = _key(doc.run)
+                key = doc.key = doc.key or _key(doc.run)
                 doc.existing = seen.get(key)
                 doc.status = IDENTICAL if key in seen else NEW
                 seen.setdefault(key, doc.run)
-                if doc.status == NEW:
+                if doc.status == NEW and warnings:
                     doc.warnings = services.warnings_for(doc.run)
                     name = doc.run.task_name
                     if name in names and "task_name_shared" not in {w.code for w in doc.warnings}:
@@ -1164,12 +1208,16 @@ def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
 
     with transaction.atomic():
         _one_import_at_a_time()
-        preview(batch, progress=progress and (lambda done, _: progress(done, total)))
+        # Which runs are new, compared with what is saved now. Their warnings
+        # are run_create_many's to check (it refuses the first unread one); the
+        # whole list is worked out only to show a refusal.
+        preview(
+            batch,
+            progress=progress and (lambda done, _: progress(done, total)),
+            warnings=False,
+        )
         if batch.count(INVALID) and not only_valid:
-            raise ImportRefused(batch)
-        unread = batch.unread(acknowledged)
-        if unread:
-            raise ImportRefused(batch, unread_message(unread))
+            raise ImportRefused(preview(batch))
         new = [doc for doc in batch.documents if doc.status == NEW]
         # Any failure here (a rule another save broke meanwhile, a constraint)
         # rolls the whole import back.
@@ -1182,6 +1230,9 @@ def apply(batch, *, only_valid=False, by=None, acknowledged=(), progress=None):
                 progress=progress and saving,
             )
         except services.UnreadWarnings as error:
+            unread = preview(batch).unread(acknowledged)
+            if unread:
+                raise ImportRefused(batch, unread_message(unread)) from None
             # A warning that an earlier run of this file brought on.
             [source] = [doc.source for doc in new if doc.run is error.run]
             raise ImportRefused(

@@ -1,4 +1,5 @@
 import copy
+import functools
 import pickle
 import secrets
 import uuid
@@ -9,6 +10,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import EMPTY_VALUES, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.expressions import DatabaseDefault
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -38,6 +40,7 @@ from tasks.validators import (
     validate_top_level,
     wrong_type_message,
 )
+from tasks.verdicts import exactly, verdict
 
 NO_NEGATIVE_LIMIT = "Use 0 for no limit: a negative limit would block every worker."
 WHOLE_SECONDS = " Whole seconds; you may also type units such as 30m, 12h or 1d 12h."
@@ -70,15 +73,6 @@ _VERDICT_SETTINGS = (
 )
 
 
-_PLAIN = frozenset((str, int, type(None)))
-
-
-def _exactly(value):
-    """`value` in a form that compares equal only to the very same value: 1, True,
-    1.0 and Decimal("1.00") differ, and a container is copied (as its repr)."""
-    return value if type(value) in _PLAIN else (type(value), repr(value))
-
-
 _KIND_OF = {
     models.BooleanField: "boolean",
     models.PositiveIntegerField: "integer",
@@ -86,6 +80,20 @@ _KIND_OF = {
     models.CharField: "string",
     models.TextField: "string",
 }
+
+
+def _interpolation_problem(value):
+    """Why OmegaConf could not read the first interpolation in `value` (a JSON
+    value), or None."""
+    for text in hydra.strings_in(value):
+        problem = hydra.has_interpolation(text) and hydra.interpolation_problem(text)
+        if problem:
+            return problem
+    return None
+
+
+# What TaskRun._field_problems gives for a value its field stores as it is.
+_UNCHANGED = object()
 
 
 class EditConflict(Exception):
@@ -641,15 +649,24 @@ class TaskRun(models.Model):
         )
 
     def _verdict_key(self):
+        """What full_clean's verdict depends on, or None when a value is too long
+        or too deep to write out (never remembered as clean then)."""
+        try:
+            # One repr for all the values: it tells 1, True, 1.0 and
+            # Decimal("1.00") apart, and copies the containers.
+            values = repr(
+                [self.__dict__.get(field.attname) for field in self._meta.concrete_fields]
+            )
+            loaded = repr(getattr(self, "_loaded_config", None))
+        except (ValueError, RecursionError):
+            return None
         return (
             _THIS_PROCESS,
             tuple(getattr(settings, name, None) for name in _VERDICT_SETTINGS),
             self._state.adding,
-            _exactly(getattr(self, "_loaded_status", None)),
-            _exactly(getattr(self, "_loaded_config", None)),
-            tuple(
-                _exactly(self.__dict__.get(field.attname)) for field in self._meta.concrete_fields
-            ),
+            exactly(getattr(self, "_loaded_status", None)),
+            loaded,
+            values,
         )
 
     def mark_clean(self):
@@ -668,33 +685,67 @@ class TaskRun(models.Model):
         return marked is not None and marked == self._verdict_key()
 
     def clean_fields(self, exclude=None):
-        # Django's fields convert what they are given ("12" -> 12, 1.5 -> 1,
-        # True -> 1, 5 -> "5"): a value of another type is refused instead, as the
-        # import refuses it, so no path stores something other than what it was
-        # given. Forms hand over values they have parsed already.
+        # Django's Model.clean_fields, each field's checks remembered within a
+        # batch (tasks.verdicts): a relation's check may read the database, so
+        # it runs every time.
         exclude = set(exclude or ())
         # Stripped first, so the field checks (max_length) see what is stored.
         self._strip()
         errors = {}
-        for name in self.EDITABLE_FIELDS:
-            value = getattr(self, name)
-            kind = _KIND_OF.get(type(self._meta.get_field(name)))
-            if name in exclude or value is None or kind is None or is_of_kind(kind, value):
+        for field in self._meta.fields:
+            if field.name in exclude or field.generated:
                 continue
-            errors[name] = [ValidationError(wrong_type_message(kind, value), code="wrong_type")]
-        if "aux_parameters" not in exclude and self.aux_parameters not in EMPTY_VALUES:
+            value = getattr(self, field.attname)
+            if field.is_relation:
+                cleaned, problems = self._field_problems(field, value)
+            else:
+                cleaned, problems = verdict(
+                    "field", field.name, value, functools.partial(self._field_problems, field)
+                )
+            if problems:
+                errors[field.name] = list(problems)
+            elif cleaned is not _UNCHANGED:
+                setattr(self, field.attname, cleaned)
+        if errors:
+            raise ValidationError(errors)
+
+    def _field_problems(self, field, value):
+        """(the value to store, or _UNCHANGED; a tuple of ValidationErrors): the
+        field's own checks of `value`, as Django's clean_fields makes them, the
+        type first.
+
+        Django's fields convert what they are given ("12" -> 12, 1.5 -> 1,
+        True -> 1, 5 -> "5"): a value of another type is refused instead, as the
+        import refuses it, so no path stores something other than what it was
+        given. Forms hand over values they have parsed already.
+        """
+        kind = _KIND_OF.get(type(field))
+        if (
+            field.name in self.EDITABLE_FIELDS
+            and value is not None
+            and kind is not None
+            and not is_of_kind(kind, value)
+        ):
+            return _UNCHANGED, (
+                ValidationError(wrong_type_message(kind, value), code="wrong_type"),
+            )
+        if field.name == "aux_parameters" and value not in EMPTY_VALUES:
             # Before Django's JSONField.validate, which fails outright on what
             # json.dumps cannot write (an integer of 5,000 digits).
             try:
-                validate_json_object(self.aux_parameters)
+                validate_json_object(value)
             except ValidationError as error:
-                errors["aux_parameters"] = error.error_list
+                return _UNCHANGED, tuple(error.error_list)
+        # Skipped as Django skips them: an empty value of a blank=True field
+        # (clean() checks the ones that matter), or the database's default.
+        if (field.blank and value in field.empty_values) or isinstance(value, DatabaseDefault):
+            return _UNCHANGED, ()
         try:
-            super().clean_fields(exclude=exclude | set(errors))
+            cleaned = field.clean(value, self)
         except ValidationError as error:
-            errors = error.update_error_dict(errors)
-        if errors:
-            raise ValidationError(errors)
+            return _UNCHANGED, tuple(error.error_list)
+        # A container comes back as it was given: the run keeps its own.
+        return (_UNCHANGED if cleaned is value else cleaned), ()
 
     def clean(self):
         self._normalize()
@@ -719,7 +770,8 @@ class TaskRun(models.Model):
         # Every text field alike: PostgreSQL would refuse the save (NUL,
         # unpaired surrogates) and Mephisto the launch ("???").
         for name in self.EDITABLE_FIELDS:
-            problem = text_problem(getattr(self, name))
+            value = getattr(self, name)
+            problem = isinstance(value, str) and verdict("text", name, value, text_problem)
             if problem:
                 errors.setdefault(name, []).append(ValidationError(problem, code="bad_text"))
         # Where "${" means an interpolation, OmegaConf must be able to read it.
@@ -729,13 +781,12 @@ class TaskRun(models.Model):
             "top_level",
             *self.interpolated,
         ):
-            for text in hydra.strings_in(getattr(self, name)):
-                problem = hydra.has_interpolation(text) and hydra.interpolation_problem(text)
-                if problem:
-                    errors.setdefault(name, []).append(
-                        ValidationError(problem, code="bad_interpolation")
-                    )
-                    break
+            value = getattr(self, name)
+            problem = verdict("interpolation", name, value, _interpolation_problem)
+            if problem:
+                errors.setdefault(name, []).append(
+                    ValidationError(problem, code="bad_interpolation")
+                )
         self._check_launch_arguments(errors)
         for finding in rules.check(self, rules.ERROR):
             errors.setdefault(finding.field, []).append(

@@ -12,6 +12,7 @@ the rules here depend on the provider or on several fields at once.
 
 import contextlib
 import contextvars
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from tasks import hydra, money
 from tasks.durations import humanize_seconds
 from tasks.models import TaskRun
 from tasks.providers import MTURK_PROVIDERS, Provider
+from tasks.verdicts import verdict
 
 ERROR = "error"
 WARNING = "warning"
@@ -66,7 +68,10 @@ def _usable(run, name):
     rule that read it anyway would add a second, confusing one, or fail
     outright (an hourly rate for 0 minutes divides by zero).
     """
-    value = getattr(run, name)
+    return verdict("usable", name, getattr(run, name), functools.partial(_usable_value, name))
+
+
+def _usable_value(name, value):
     if value in (None, ""):
         return False
     field = TaskRun._meta.get_field(name)

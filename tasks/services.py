@@ -26,6 +26,7 @@ from django.utils import timezone
 from tasks import bulk, rules
 from tasks.history import config_of
 from tasks.models import EditConflict, MephistoProgress, MephistoUnlink, TaskRun
+from tasks.verdicts import remembered
 
 __all__ = [
     "EditConflict",
@@ -172,7 +173,7 @@ def run_create_many(runs, *, by, via, acknowledged=(), progress=None):
         known = rules.runs_named(
             run.task_name.strip() for run in runs if isinstance(run.task_name, str)
         )
-        with rules.names_known(known):
+        with rules.names_known(known), remembered():
             for done, run in enumerate(runs, 1):
                 # A run the import checked in this process, unchanged since, would
                 # get the same verdict again (full_clean reads no database).
@@ -193,8 +194,8 @@ def run_create_many(runs, *, by, via, acknowledged=(), progress=None):
             run.updated_by = run.created_by = by
             run._history_user = by
             run._change_reason = reason
-            # What TaskRun.save does before a new run's INSERT.
-            run._normalize()
+            # What TaskRun.save does before a new run's INSERT; full_clean
+            # normalised each run already (TaskRun.clean starts with it).
             run._refuse_config_change_when_locked()
             run.version = 1
         with _write():

@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, RegexValidator
 
 from tasks.hydra import too_long_to_print
 from tasks.tags import split_tags
+from tasks.verdicts import verdict
 
 # A config group option's name, as Hydra finds it among the config files.
 validate_choice_name = RegexValidator(
@@ -87,7 +88,8 @@ def validate_json_object(value):
         )
     # PostgreSQL refuses these when saving and SQLite's JSON check does too;
     # say so here rather than fail at the database.
-    problem = _json_problem(value)
+    # Within an import's batch, an object seen before is not walked again.
+    problem = verdict("json", None, value, _json_problem)
     if problem:
         raise ValidationError(problem, code="unstorable_json")
 
@@ -220,7 +222,8 @@ def validate_defaults_list(value):
             code="bad_defaults_entry",
             params={"entry": json.dumps(entry, ensure_ascii=False, default=str)[:60]},
         )
-    problem = _json_problem(value)
+    # Within an import's batch, an object seen before is not walked again.
+    problem = verdict("json", None, value, _json_problem)
     if problem:
         raise ValidationError(problem, code="unstorable_json")
 
