@@ -13,6 +13,8 @@ bulk_create uses on SQLite and PostgreSQL.
 
 from django.db import connections, models
 
+from tasks.verdicts import exactly
+
 # Field types whose get_db_prep_save returns a value of these Python types as it
 # is (Django's CharField, TextField, the integer fields and BooleanField only
 # convert values of other types, which the runs' full_clean has refused): their
@@ -30,7 +32,7 @@ _PLAIN = {
 
 def _plan(fields, connection):
     """(attname, field whose pre_save sets the value or None, types sent as they are,
-    the field's get_db_prep_save) for each of `fields`."""
+    the field's get_db_prep_save, whether its values repeat) for each of `fields`."""
     return [
         (
             field.attname,
@@ -39,19 +41,29 @@ def _plan(fields, connection):
             None if type(field).pre_save is models.Field.pre_save else field,
             _PLAIN.get(field.get_internal_type(), ()),
             field.get_db_prep_save,
+            # Most runs' sections and lists are the same few values ({}, []):
+            # each is encoded once.
+            isinstance(field, models.JSONField),
         )
         for field in fields
     ]
 
 
-def _row(run, plan, connection):
-    """The values Model.save would send for `run`, in `plan`'s order."""
+def _row(run, plan, connection, prepared):
+    """The values Model.save would send for `run`, in `plan`'s order; `prepared`
+    keeps {(attname, exactly(value)): value prepared} of the values that repeat."""
     values = run.__dict__
     row = []
-    for name, pre_save, plain, prepare in plan:
+    for name, pre_save, plain, prepare, repeats in plan:
         value = values[name] if pre_save is None else pre_save.pre_save(run, True)
         if value is not None and type(value) not in plain:
-            value = prepare(value, connection)
+            if repeats:
+                key = (name, exactly(value))
+                if key not in prepared:
+                    prepared[key] = prepare(value, connection)
+                value = prepared[key]
+            else:
+                value = prepare(value, connection)
         row.append(value)
     return row
 
@@ -113,7 +125,8 @@ def insert_with_history(runs, *, user, reason):
         raise NotImplementedError(f"{connection.vendor} cannot return the new rows' ids.")
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     plan = _plan(fields, connection)
-    rows = [_row(run, plan, connection) for run in runs]
+    prepared = {}
+    rows = [_row(run, plan, connection, prepared) for run in runs]
     pks = _inserts(connection, model._meta.db_table, fields, rows, returning=model._meta.pk.column)
     for run, pk in zip(runs, pks, strict=True):
         run.pk = pk

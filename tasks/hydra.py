@@ -229,21 +229,26 @@ except ImportError:  # PyYAML built without libyaml: the Python loader only
 
 if _CParser is not None:
 
-    class _FastBoundedLoader(_CParser, BoundedSafeLoader):
-        """BoundedSafeLoader's composer, resolver and constructor on libyaml's events."""
-
-        # CParser composes in C too: the Python composer is used instead, so
-        # the alias count (compose_node) and every node's tag resolution are
-        # BoundedSafeLoader's own.
-        get_single_node = yaml.composer.Composer.get_single_node
-        get_node = yaml.composer.Composer.get_node
-        check_node = yaml.composer.Composer.check_node
+    class _CComposedLoader(_CParser, BoundedSafeLoader):
+        """BoundedSafeLoader's resolver and constructor on libyaml's parser and
+        composer, which resolves each node's tag by calling the same resolver:
+        for a text without aliases, whose alias count (all BoundedSafeLoader's
+        composer adds) is nought."""
 
         def __init__(self, stream):
             _CParser.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
+
+    class _FastBoundedLoader(_CComposedLoader):
+        """BoundedSafeLoader's composer, resolver and constructor on libyaml's events."""
+
+        # The Python composer instead of libyaml's, so that aliases are counted
+        # (BoundedSafeLoader.compose_node).
+        get_single_node = yaml.composer.Composer.get_single_node
+        get_node = yaml.composer.Composer.get_node
+        check_node = yaml.composer.Composer.check_node
 
 
 def _shown_key(key):
@@ -257,16 +262,17 @@ def load_yaml(text):
 
     Read first with libyaml's C scanner and parser (PyYAML's own, several times
     faster: a Mephisto database holds thousands of these texts), feeding the
-    same Python composer, resolver and constructor as BoundedSafeLoader, so
-    every value gets the same type. Both scanners accept the same printable
-    characters; whatever the C one cannot read (or any error, such as a
-    duplicate key) is read again by the pure-Python loader, whose verdict and
-    message stand.
+    same Python composer (libyaml's for a text without aliases), resolver and
+    constructor as BoundedSafeLoader, so every value gets the same type. Both
+    scanners accept the same printable characters; whatever the C one cannot
+    read (or any error, such as a duplicate key) is read again by the
+    pure-Python loader, whose verdict and message stand.
     """
     if _CParser is not None:
         loader = None
         try:
-            loader = _FastBoundedLoader(text)
+            # An alias is written *name: without a "*", there is none to count.
+            loader = (_FastBoundedLoader if "*" in text else _CComposedLoader)(text)
             return loader.get_single_data()
         except Exception:  # noqa: BLE001 - the Python loader below gives the verdict
             pass

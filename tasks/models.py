@@ -52,13 +52,18 @@ def _snapshot(values):
     Only containers (aux_parameters) need copying; the rest are immutable, and
     deep-copying them for every run loaded would slow every page and export.
     """
-    # A pickle round trip copies JSON data three times faster than deepcopy.
     return {
-        name: pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
-        if isinstance(value, dict | list)
-        else value
+        name: _copy(value) if isinstance(value, dict | list) else value
         for name, value in values.items()
     }
+
+
+def _copy(container):
+    # Most are empty; a pickle round trip copies the others' JSON data three
+    # times faster than deepcopy.
+    if not container:
+        return type(container)()
+    return pickle.loads(pickle.dumps(container, pickle.HIGHEST_PROTOCOL))
 
 
 # Where full_clean's verdict may be remembered (TaskRun.mark_clean): this

@@ -6,8 +6,10 @@ OmegaConf's YAML loader: Taskadmin must read a file exactly as Mephisto will.
 
 import math
 import shlex
+from pathlib import Path
 
 import pytest
+import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -271,6 +273,35 @@ def test_yaml_values_are_what_omegaconf_reads(text, value):
     read = hydra.load_yaml(text)[key]
     assert read == value
     assert type(read) is type(value)
+
+
+CONFIGS = Path(__file__).parent / "data" / "configs"
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(path.name for path in CONFIGS.glob("*.yaml") if "\n---" not in path.read_text()),
+)
+def test_a_real_config_reads_the_same_composed_by_libyaml_as_by_the_python_loader(name):
+    # load_yaml lets libyaml compose a text without aliases ("*"); the pure
+    # Python loader is the reference. repr tells 1, 1.0, True and "1" apart.
+    text = (CONFIGS / name).read_text()
+    assert "*" not in text
+    expected = yaml.load(text, Loader=hydra.BoundedSafeLoader)
+    assert repr(hydra.load_yaml(text)) == repr(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: '*not an alias'\nb: 1e5\nc: 017\n",
+        "a: &x {b: [1, 2.0, yes, null, 1e-1]}\nc: *x\n",
+        "list:\n  - {x: 0802}\n  - ${oc.env:HOME}\n  - '2024-01-15'\n",
+    ],
+)
+def test_yaml_with_or_without_aliases_reads_as_the_python_loader_reads_it(text):
+    expected = yaml.load(text, Loader=hydra.BoundedSafeLoader)
+    assert repr(hydra.load_yaml(text)) == repr(expected)
 
 
 def test_yaml_infinity_is_a_float_as_in_omegaconf():

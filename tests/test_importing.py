@@ -499,6 +499,35 @@ def test_apply_all_with_an_invalid_run_changes_nothing():
     assert not TaskRun.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("documents", "message"),
+    [
+        (
+            [{**FLAT, "task_reward": -1}, {**FLAT, "task_reward": 60}],
+            "Nothing imported: 1 run is invalid. Fix the file, or import only the valid runs.",
+        ),
+        (
+            [FLAT, {**FLAT, "task_title": "Other", "task_reward": 60}],
+            "Nothing imported: read the warnings and acknowledge each one"
+            " (reward_above_confirm_threshold).",
+        ),
+    ],
+    ids=["invalid", "unread-warning"],
+)
+@pytest.mark.django_db
+def test_a_refused_import_read_but_not_previewed_lists_its_new_runs_warnings(documents, message):
+    # The background import parses and applies, with no preview in between:
+    # the refusal's report must still show each new run's warnings.
+    batch = parse("runs.json", json.dumps(documents))
+    with pytest.raises(importing.ImportRefused) as error:
+        importing.apply(batch)
+    assert str(error.value) == message
+    assert [[w.code for w in doc.warnings] for doc in error.value.batch.documents][-1] == [
+        "reward_above_confirm_threshold"
+    ]
+    assert not TaskRun.objects.exists()
+
+
 @pytest.mark.django_db
 def test_apply_only_valid_saves_the_valid_ones(editor):
     batch = parse("runs.json", json.dumps([FLAT, {**FLAT, "task_reward": -1}]))
