@@ -87,6 +87,11 @@ _KIND_OF = {
 }
 
 
+@functools.cache
+def _concrete_attnames(model):
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
 def _interpolation_problem(value):
     """Why OmegaConf could not read the first interpolation in `value` (a JSON
     value), or None."""
@@ -659,9 +664,7 @@ class TaskRun(models.Model):
         try:
             # One repr for all the values: it tells 1, True, 1.0 and
             # Decimal("1.00") apart, and copies the containers.
-            values = repr(
-                [self.__dict__.get(field.attname) for field in self._meta.concrete_fields]
-            )
+            values = repr(list(map(self.__dict__.get, _concrete_attnames(type(self)))))
             loaded = repr(getattr(self, "_loaded_config", None))
         except (ValueError, RecursionError):
             return None
