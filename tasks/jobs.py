@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from tasks import exporting, importing
 from tasks.models import Job
+from tasks.validators import storable
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def enqueue(kind, *, owner, title, params=None):
 
     prune()
     job = Job.objects.create(
-        owner=owner, kind=kind, title=_storable(title)[:255], params=_storable(params or {})
+        owner=owner, kind=kind, title=storable(title)[:255], params=storable(params or {})
     )
     result = background.TASK_OF_KIND[kind].enqueue(str(job.pk))
     Job.objects.filter(pk=job.pk).update(task_result_id=str(result.id))
@@ -198,7 +199,7 @@ def run(job_id, work, *, expected=()):
 
 
 def finish(job, summary):
-    summary = _storable(summary)
+    summary = storable(summary)
     job.status, job.summary, job.finished_at = Job.Status.SUCCEEDED, summary, timezone.now()
     Job.objects.filter(pk=job.pk).update(
         status=job.status, summary=summary, finished_at=job.finished_at
@@ -211,9 +212,9 @@ def fail(job, message, summary=None):
     if anything: a JSON dict); its result file, if any, goes."""
     if job.result:
         job.result.delete(save=False)
-    message = _storable(message)
+    message = storable(message)
     job.status, job.error, job.finished_at = Job.Status.FAILED, message, timezone.now()
-    job.summary = _storable(summary or {})
+    job.summary = storable(summary or {})
     Job.objects.filter(pk=job.pk).update(
         status=job.status,
         error=message,
@@ -222,25 +223,6 @@ def fail(job, message, summary=None):
         summary=job.summary,
     )
     cache.delete(_progress_key(job.pk))
-
-
-def _storable(value):
-    """`value` (text, or JSON: a job's title, params, summary or error) as every
-    database stores it: a NUL (PostgreSQL refuses it in text and in JSON) and an
-    unpaired surrogate written as their escapes, "\\x00" and "\\ud800".
-
-    What work reports quotes what it read (a key of the file, a Mephisto run's
-    id), and a file may hold anything: the job must still end, and say so.
-    """
-    if isinstance(value, str):
-        if value.isascii() and "\x00" not in value:
-            return value
-        return value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
-    if isinstance(value, dict):
-        return {_storable(key): _storable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_storable(item) for item in value]
-    return value
 
 
 def save_result(job, filename, content_type, content):

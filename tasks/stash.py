@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from tasks import importing
 from tasks.models import ImportUpload
+from tasks.validators import storable
 
 __all__ = ["AlreadyApplied", "StashFull", "UploadGone", "apply", "discard", "get", "put"]
 
@@ -114,9 +115,8 @@ def put(owner, name, data, *, purpose=ImportUpload.Purpose.IMPORT, advice=None):
 
 
 def _storable(name):
-    """A file name any database stores: no NUL, no lone surrogate, at most 255 characters."""
-    name = name.replace("\x00", "").encode("utf-8", "replace").decode()
-    return name[-255:] or "upload"
+    """A file name any database stores (validators.storable), at most 255 characters."""
+    return storable(name)[-255:] or "upload"
 
 
 def get(owner, token, purpose=ImportUpload.Purpose.IMPORT):

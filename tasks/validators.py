@@ -138,6 +138,25 @@ def validate_storable_text(value):
         raise ValidationError(UNSTORABLE_TEXT_MESSAGE, code="bad_text")
 
 
+def storable(value):
+    """`value` (text, or JSON made of text) as every database stores it: a NUL
+    (PostgreSQL refuses it in text and in JSON) and an unpaired surrogate written
+    as their escapes, "\\x00" and "\\ud800".
+
+    For text that quotes what a user sent (an uploaded file's name, a key of the
+    file, a Mephisto run's id): it must still be stored, and shown as sent.
+    """
+    if isinstance(value, str):
+        if value.isascii() and "\x00" not in value:
+            return value
+        return value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    return value
+
+
 def text_problem(value):
     """Why a text value cannot be stored or launched, or None.
 

@@ -384,3 +384,11 @@ def test_six_users_previewing_at_once_never_get_a_server_error(live_server):
     for user in users:
         assert ImportUpload.objects.filter(owner=user).count() == rounds
     assert not TaskRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_name_no_database_stores_is_kept_with_escapes_as_the_jobs_write_them(editor):
+    kept = stash.put(editor, "runs\x00\ud800.json", b"{}")
+    assert kept.name == "runs\\x00\\ud800.json"
+    assert ImportUpload.objects.get(pk=kept.pk).name == "runs\\x00\\ud800.json"
+    assert stash.put(editor, "\x00" * 300 + ".json", b"{}").name == ("\\x00" * 300 + ".json")[-255:]
